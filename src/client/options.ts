@@ -1,0 +1,193 @@
+import type { ConnectProperties, ConnectPacket, ProtocolVersion, QoS, WillProperties } from '../codec/packets.js'
+import { MAX_REMAINING_LENGTH } from '../codec/decoder.js'
+import { InvalidArgumentError } from '../errors.js'
+import { validateTopicName } from '../routing/topic.js'
+import type { WebSocketConstructor } from '../transport/websocket.js'
+import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js'
+import { type Payload, toBytes } from './payload.js'
+
+export interface WillOptions {
+  topic: string
+  payload: Payload
+  qos?: QoS
+  retain?: boolean
+  /** MQTT 5 will properties */
+  properties?: WillProperties
+}
+
+export interface ReconnectOptions {
+  /** ms, default 1000 */
+  minDelay?: number
+  /** ms, default 30000 */
+  maxDelay?: number
+  /** default 2 */
+  factor?: number
+  /** full jitter, default true */
+  jitter?: boolean
+  /** give up after this many failed attempts in a row; default: never */
+  maxAttempts?: number
+}
+
+export interface ClientOptions {
+  /** default: 'ts-mqtt-ws_' + 8 random hex characters */
+  clientId?: string
+  /** 4 = MQTT 3.1.1 (default), 5 = MQTT 5.0 */
+  protocolVersion?: ProtocolVersion
+  /** default true */
+  clean?: boolean
+  /** seconds, default 60; 0 disables */
+  keepalive?: number
+  username?: string
+  password?: string | Uint8Array
+  will?: WillOptions
+  /** default: on, with 1 s to 30 s exponential backoff and full jitter */
+  reconnect?: false | ReconnectOptions
+  /** ms to wait for the WebSocket and the CONNACK, default 30000 */
+  connectTimeout?: number
+  /** A WebSocket implementation, e.g. the `ws` package in Node 20; default: the global WebSocket */
+  WebSocket?: WebSocketConstructor
+  /** MQTT 5 CONNECT properties */
+  properties?: ConnectProperties
+  /** Most QoS 1/2 publishes awaiting acknowledgement at once, default 20 (brokers cap this too) */
+  maxInflight?: number
+  /** Most operations waiting to be sent while offline or behind the in-flight window, default 100000 */
+  queueLimit?: number
+  /** Largest packet accepted from the broker, bytes, default 16 MiB; a larger one closes the connection */
+  maxPacketSize?: number
+  /** ms that a graceful end() waits for in-flight messages before it closes anyway, default 10000 */
+  endTimeout?: number
+}
+
+/** Options after defaults and checks: what the client runs on. A fresh object, never the caller's. */
+export interface ResolvedOptions {
+  url: string
+  clientId: string
+  protocolVersion: ProtocolVersion
+  clean: boolean
+  keepalive: number
+  username: string | undefined
+  password: Uint8Array | undefined
+  will: ConnectPacket['will']
+  reconnect: (BackoffOptions & { maxAttempts: number }) | false
+  connectTimeout: number
+  WebSocket: WebSocketConstructor
+  properties: ConnectProperties | undefined
+  maxInflight: number
+  queueLimit: number
+  maxPacketSize: number
+  endTimeout: number
+}
+
+export function resolveOptions(url: string, options: ClientOptions = {}): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object')
+  checkUrl(url)
+  const protocolVersion = options.protocolVersion ?? 4
+  if (protocolVersion !== 4 && protocolVersion !== 5) {
+    throw new InvalidArgumentError('protocolVersion must be 4 (MQTT 3.1.1) or 5 (MQTT 5.0)')
+  }
+  const clientId = options.clientId ?? randomClientId()
+  if (typeof clientId !== 'string') throw new InvalidArgumentError('clientId must be a string')
+  const clean = options.clean ?? true
+  if (!clean && clientId === '') throw new InvalidArgumentError('clean: false needs a clientId')
+  if (options.password !== undefined && options.username === undefined && protocolVersion === 4) {
+    throw new InvalidArgumentError('MQTT 3.1.1 allows a password only with a username')
+  }
+  if (options.username !== undefined && typeof options.username !== 'string') {
+    throw new InvalidArgumentError('username must be a string')
+  }
+  return {
+    url,
+    clientId,
+    protocolVersion,
+    clean,
+    keepalive: integer('keepalive', options.keepalive ?? 60, 0, 65_535),
+    username: options.username,
+    password: options.password === undefined ? undefined : passwordBytes(options.password),
+    will: options.will === undefined ? undefined : resolveWill(options.will),
+    reconnect: resolveReconnect(options.reconnect),
+    connectTimeout: integer('connectTimeout', options.connectTimeout ?? 30_000, 1, 2 ** 31 - 1),
+    WebSocket: resolveWebSocket(options.WebSocket),
+    properties: options.properties ? { ...options.properties } : undefined,
+    maxInflight: integer('maxInflight', options.maxInflight ?? 20, 1, 65_535),
+    queueLimit: integer('queueLimit', options.queueLimit ?? 100_000, 0, 2 ** 31 - 1),
+    maxPacketSize: integer('maxPacketSize', options.maxPacketSize ?? 16 * 1024 * 1024, 2, MAX_REMAINING_LENGTH + 5),
+    endTimeout: integer('endTimeout', options.endTimeout ?? 10_000, 0, 2 ** 31 - 1),
+  }
+}
+
+export function checkQos(qos: unknown): asserts qos is QoS {
+  if (qos !== 0 && qos !== 1 && qos !== 2) throw new InvalidArgumentError(`QoS must be 0, 1 or 2, not ${String(qos)}`)
+}
+
+function checkUrl(url: unknown): asserts url is string {
+  if (typeof url !== 'string') throw new InvalidArgumentError('url must be a string like ws://host:port/path')
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new InvalidArgumentError(`Invalid URL ${JSON.stringify(url)}`)
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    throw new InvalidArgumentError(`URL must start with ws:// or wss://, not ${parsed.protocol}//`)
+  }
+}
+
+function resolveWill(will: WillOptions): NonNullable<ConnectPacket['will']> {
+  if (typeof will !== 'object' || will === null) throw new InvalidArgumentError('will must be an object')
+  validateTopicName(will.topic)
+  const qos = will.qos ?? 0
+  checkQos(qos)
+  const resolved: NonNullable<ConnectPacket['will']> = {
+    topic: will.topic,
+    payload: toBytes(will.payload),
+    qos,
+    retain: will.retain ?? false,
+  }
+  if (will.properties) resolved.properties = { ...will.properties }
+  return resolved
+}
+
+function resolveReconnect(reconnect: ClientOptions['reconnect']): ResolvedOptions['reconnect'] {
+  if (reconnect === false) return false
+  const r = reconnect ?? {}
+  const minDelay = integer('reconnect.minDelay', r.minDelay ?? DEFAULT_BACKOFF.minDelay, 0, 2 ** 31 - 1)
+  const maxDelay = integer('reconnect.maxDelay', r.maxDelay ?? Math.max(DEFAULT_BACKOFF.maxDelay, minDelay), minDelay, 2 ** 31 - 1)
+  const factor = r.factor ?? DEFAULT_BACKOFF.factor
+  if (typeof factor !== 'number' || !(factor >= 1)) throw new InvalidArgumentError('reconnect.factor must be a number >= 1')
+  return {
+    minDelay,
+    maxDelay,
+    factor,
+    jitter: r.jitter ?? DEFAULT_BACKOFF.jitter,
+    maxAttempts: r.maxAttempts === undefined ? Infinity : integer('reconnect.maxAttempts', r.maxAttempts, 0, 2 ** 31 - 1),
+  }
+}
+
+function resolveWebSocket(impl: WebSocketConstructor | undefined): WebSocketConstructor {
+  const found = impl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
+  if (typeof found !== 'function') {
+    throw new InvalidArgumentError(
+      'No WebSocket implementation: pass one as options.WebSocket (in Node 20: import WebSocket from "ws")',
+    )
+  }
+  return found
+}
+
+function passwordBytes(password: string | Uint8Array): Uint8Array {
+  if (typeof password === 'string') return new TextEncoder().encode(password)
+  if (password instanceof Uint8Array) return password
+  throw new InvalidArgumentError('password must be a string or Uint8Array')
+}
+
+function integer(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`)
+  }
+  return value
+}
+
+function randomClientId(): string {
+  const bytes = new Uint8Array(4)
+  globalThis.crypto.getRandomValues(bytes)
+  return `ts-mqtt-ws_${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`
+}

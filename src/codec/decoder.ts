@@ -1,0 +1,149 @@
+import { Buffer } from 'buffer'
+import { parser as createParser } from 'mqtt-packet'
+import type { Packet as WirePacket, Parser } from 'mqtt-packet'
+import { ProtocolError } from '../errors.js'
+import type { IncomingPacket, ProtocolVersion } from './packets.js'
+
+/** Largest remaining length MQTT can express (four length bytes). */
+export const MAX_REMAINING_LENGTH = 268_435_455
+
+export interface DecoderOptions {
+  protocolVersion: ProtocolVersion
+  /** Largest whole packet (header included) accepted from the broker, in bytes. */
+  maxPacketSize: number
+}
+
+/**
+ * Turns a stream of bytes into packets. It finds packet boundaries itself, from the fixed header,
+ * so that an oversized or malformed length is refused before any byte of the body is buffered,
+ * and so that mqtt-packet's parser only ever sees one whole packet and cannot read past it.
+ * Any failure throws a ProtocolError; the decoder is unusable afterwards.
+ */
+export class Decoder {
+  private readonly parser: Parser
+  private readonly maxPacketSize: number
+  private chunks: Uint8Array[] = []
+  private buffered = 0
+  private parsed: WirePacket | undefined
+  private failure: Error | undefined
+
+  constructor(options: DecoderOptions) {
+    this.maxPacketSize = options.maxPacketSize
+    this.parser = createParser({ protocolVersion: options.protocolVersion })
+    this.parser.on('packet', (p: WirePacket) => {
+      this.parsed = p
+    })
+    this.parser.on('error', (err: Error) => {
+      this.failure = err
+    })
+  }
+
+  /** Bytes buffered that do not yet make a whole packet. */
+  get pendingBytes(): number {
+    return this.buffered
+  }
+
+  push(bytes: Uint8Array): IncomingPacket[] {
+    const out: IncomingPacket[] = []
+    if (this.buffered === 0) {
+      this.keepRest(bytes, this.drain(bytes, out))
+      return out
+    }
+    this.chunks.push(bytes)
+    this.buffered += bytes.length
+    // Join the pieces only once a whole packet is there, so a packet arriving in many small
+    // frames costs one copy rather than one per frame.
+    const header = readHeader(this.chunks, this.buffered)
+    if (header === undefined || this.buffered < this.checkSize(header)) return out
+    const joined = join(this.chunks, this.buffered)
+    this.chunks = []
+    this.buffered = 0
+    this.keepRest(joined, this.drain(joined, out))
+    return out
+  }
+
+  /** Decodes every whole packet in buf; returns the offset of the first byte not consumed. */
+  private drain(buf: Uint8Array, out: IncomingPacket[]): number {
+    let offset = 0
+    while (offset < buf.length) {
+      const header = readHeader([buf.subarray(offset)], buf.length - offset)
+      if (header === undefined) break
+      const end = offset + this.checkSize(header)
+      if (end > buf.length) break
+      out.push(this.parseOne(buf.subarray(offset, end)))
+      offset = end
+    }
+    return offset
+  }
+
+  private keepRest(buf: Uint8Array, offset: number): void {
+    if (offset >= buf.length) return
+    this.chunks = [buf.subarray(offset)]
+    this.buffered = buf.length - offset
+  }
+
+  private checkSize(header: Header): number {
+    const size = header.headerLength + header.remaining
+    if (size > this.maxPacketSize) {
+      throw new ProtocolError(`Packet of ${size} bytes exceeds the limit of ${this.maxPacketSize} bytes`)
+    }
+    return size
+  }
+
+  private parseOne(bytes: Uint8Array): IncomingPacket {
+    this.parsed = undefined
+    this.failure = undefined
+    try {
+      this.parser.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+    } catch (err) {
+      this.failure = err as Error
+    }
+    const packet = this.parsed as IncomingPacket | undefined
+    if (this.failure || !packet) {
+      const reason = this.failure?.message ?? 'incomplete packet'
+      throw new ProtocolError(`Malformed packet from broker: ${reason}`, { cause: this.failure })
+    }
+    return packet
+  }
+}
+
+interface Header {
+  headerLength: number
+  remaining: number
+}
+
+/** Reads the fixed header across chunks: undefined when more bytes are needed. */
+function readHeader(chunks: readonly Uint8Array[], available: number): Header | undefined {
+  if (available < 2) return undefined
+  let remaining = 0
+  let multiplier = 1
+  let index = 1
+  for (;;) {
+    if (index >= available) return undefined
+    const byte = byteAt(chunks, index)
+    remaining += (byte & 0x7f) * multiplier
+    index++
+    if ((byte & 0x80) === 0) break
+    multiplier *= 128
+    if (index > 4) throw new ProtocolError('Malformed remaining length')
+  }
+  return { headerLength: index, remaining }
+}
+
+function byteAt(chunks: readonly Uint8Array[], index: number): number {
+  for (const chunk of chunks) {
+    if (index < chunk.length) return chunk[index] as number
+    index -= chunk.length
+  }
+  return 0
+}
+
+function join(chunks: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.length
+  }
+  return out
+}

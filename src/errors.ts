@@ -1,0 +1,116 @@
+/**
+ * Every failure the client reports is an MqttError with a stable `code`, so callers can branch on
+ * `err instanceof InvalidTopicError` or `err.code === 'INVALID_TOPIC'` without parsing messages.
+ * Messages never include credentials.
+ */
+export class MqttError extends Error {
+  readonly code: string
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** A topic name or filter that MQTT §4.7 forbids. */
+export class InvalidTopicError extends MqttError {
+  readonly topic: string
+
+  constructor(topic: string, reason: string) {
+    super('INVALID_TOPIC', `Invalid topic ${JSON.stringify(truncate(topic))}: ${reason}`)
+    this.topic = topic
+  }
+}
+
+/** A caller's argument of the wrong type or out of range (QoS, payload, options). */
+export class InvalidArgumentError extends MqttError {
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message)
+  }
+}
+
+/** The broker answered CONNECT with a refusal. */
+export class ConnectionRefusedError extends MqttError {
+  /** The 3.1.1 return code or the 5.0 reason code. */
+  readonly returnCode: number
+
+  constructor(returnCode: number, reason: string) {
+    super('CONNECTION_REFUSED', `Connection refused (code ${returnCode}): ${reason}`)
+    this.returnCode = returnCode
+  }
+}
+
+/** No CONNACK arrived within connectTimeout. */
+export class ConnectTimeoutError extends MqttError {
+  constructor(ms: number) {
+    super('CONNECT_TIMEOUT', `No CONNACK within ${ms} ms`)
+  }
+}
+
+/** The broker refused one or more filters of a SUBSCRIBE (return code 0x80 or a 5.0 failure code). */
+export class SubscribeError extends MqttError {
+  readonly granted: ReadonlyArray<{ topic: string; qos: number }>
+
+  constructor(granted: ReadonlyArray<{ topic: string; qos: number }>) {
+    const refused = granted.filter((g) => g.qos >= 0x80).map((g) => g.topic)
+    super('SUBSCRIBE_REFUSED', `Broker refused subscription to ${refused.map((t) => JSON.stringify(t)).join(', ')}`)
+    this.granted = granted
+  }
+}
+
+/** The broker answered a 5.0 PUBLISH or UNSUBSCRIBE with a failure reason code. */
+export class ReasonCodeError extends MqttError {
+  readonly reasonCode: number
+
+  constructor(what: string, reasonCode: number) {
+    super('REASON_CODE', `${what} failed with reason code 0x${reasonCode.toString(16)}`)
+    this.reasonCode = reasonCode
+  }
+}
+
+/** The operation cannot complete because the client was ended (or is ending). */
+export class ClientClosedError extends MqttError {
+  constructor(message = 'Client was ended before the operation completed') {
+    super('CLIENT_CLOSED', message)
+  }
+}
+
+/** The connection was lost and the client will not reconnect, so the operation cannot complete. */
+export class ConnectionClosedError extends MqttError {
+  constructor(message = 'Connection closed before the operation completed', options?: { cause?: unknown }) {
+    super('CONNECTION_CLOSED', message, options)
+  }
+}
+
+/** No PINGRESP (nor any other packet) came back in time: the connection is presumed dead. */
+export class KeepaliveTimeoutError extends MqttError {
+  constructor() {
+    super('KEEPALIVE_TIMEOUT', 'Keepalive timeout: the broker stopped answering')
+  }
+}
+
+/** The broker sent bytes that are not valid MQTT, a packet over the size limit, or a packet out of place. */
+export class ProtocolError extends MqttError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PROTOCOL_ERROR', message, options)
+  }
+}
+
+/** The offline queue is full, so the new operation was not accepted. */
+export class QueueFullError extends MqttError {
+  constructor(limit: number) {
+    super('QUEUE_FULL', `Offline queue is full (${limit} operations)`)
+  }
+}
+
+/** The transport failed (the WebSocket could not open or errored). */
+export class TransportError extends MqttError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TRANSPORT_ERROR', message, options)
+  }
+}
+
+function truncate(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s
+}

@@ -1,0 +1,64 @@
+/** Readable text for CONNACK refusals, so errors say why rather than only a number. */
+const CONNACK_3: Record<number, string> = {
+  1: 'unacceptable protocol version',
+  2: 'identifier rejected',
+  3: 'server unavailable',
+  4: 'bad user name or password',
+  5: 'not authorized',
+}
+
+const REASON_5: Record<number, string> = {
+  0x80: 'unspecified error',
+  0x81: 'malformed packet',
+  0x82: 'protocol error',
+  0x83: 'implementation specific error',
+  0x84: 'unsupported protocol version',
+  0x85: 'client identifier not valid',
+  0x86: 'bad user name or password',
+  0x87: 'not authorized',
+  0x88: 'server unavailable',
+  0x89: 'server busy',
+  0x8a: 'banned',
+  0x8b: 'server shutting down',
+  0x8c: 'bad authentication method',
+  0x8d: 'keep alive timeout',
+  0x8e: 'session taken over',
+  0x8f: 'topic filter invalid',
+  0x90: 'topic name invalid',
+  0x91: 'packet identifier in use',
+  0x92: 'packet identifier not found',
+  0x93: 'receive maximum exceeded',
+  0x94: 'topic alias invalid',
+  0x95: 'packet too large',
+  0x96: 'message rate too high',
+  0x97: 'quota exceeded',
+  0x98: 'administrative action',
+  0x99: 'payload format invalid',
+  0x9a: 'retain not supported',
+  0x9b: 'QoS not supported',
+  0x9c: 'use another server',
+  0x9d: 'server moved',
+  0x9e: 'shared subscriptions not supported',
+  0x9f: 'connection rate exceeded',
+  0xa0: 'maximum connect time',
+  0xa1: 'subscription identifiers not supported',
+  0xa2: 'wildcard subscriptions not supported',
+}
+
+export function connackReason(code: number, protocolVersion: 4 | 5): string {
+  const text = protocolVersion === 5 ? REASON_5[code] : CONNACK_3[code]
+  return text ?? 'unknown reason'
+}
+
+export function reasonText(code: number): string {
+  return REASON_5[code] ?? 'unknown reason'
+}
+
+/**
+ * Refusals that retrying cannot fix: wrong credentials, no permission, a protocol version or
+ * client id the broker will never take. Reconnecting on these would only hammer the broker.
+ */
+export function isPermanentRefusal(code: number, protocolVersion: 4 | 5): boolean {
+  if (protocolVersion === 4) return code === 1 || code === 2 || code === 4 || code === 5
+  return [0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c].includes(code)
+}

@@ -1,0 +1,114 @@
+import type { QoS, Subscription } from '../codec/packets.js'
+import { isWildcardFilter, matchTopic } from './topic.js'
+
+/** Something that takes the messages of one filter: a subscription handler or an iterator. */
+export interface Sink<M> {
+  deliver(message: M): void
+  /** The client ended or the filter was unsubscribed: no more messages will come. */
+  end(): void
+}
+
+interface Route<M> {
+  subscription: Subscription
+  sinks: Set<Sink<M>>
+}
+
+/**
+ * The filters this client subscribed to, with the sinks that want their messages. Exact filters
+ * are found by key; only wildcard filters are matched one by one.
+ */
+export class Router<M extends { topic: string }> {
+  private readonly exact = new Map<string, Route<M>>()
+  private readonly wildcard = new Map<string, Route<M>>()
+
+  /** Records a subscription (its options replace earlier ones for the same filter) and an optional sink. */
+  add(subscription: Subscription, sink?: Sink<M>): void {
+    const route = this.route(subscription.topic) ?? this.create(subscription)
+    route.subscription = subscription
+    if (sink) route.sinks.add(sink)
+  }
+
+  /** Adds a sink to a recorded filter, leaving its subscription as it is. */
+  addSink(filter: string, sink: Sink<M>): void {
+    this.route(filter)?.sinks.add(sink)
+  }
+
+  /** Whether this filter is recorded. */
+  has(filter: string): boolean {
+    return this.route(filter) !== undefined
+  }
+
+  /** Removes one sink; true when the filter has no sinks left. */
+  removeSink(filter: string, sink: Sink<M>): boolean {
+    const route = this.route(filter)
+    if (!route) return true
+    route.sinks.delete(sink)
+    return route.sinks.size === 0
+  }
+
+  /** Forgets a filter without ending its sinks (they are told why by other means). */
+  forget(filter: string): void {
+    this.table(filter).delete(filter)
+  }
+
+  /** Forgets a filter, ending every sink that listened to it. */
+  remove(filter: string): void {
+    const route = this.route(filter)
+    if (!route) return
+    this.table(filter).delete(filter)
+    for (const sink of route.sinks) sink.end()
+  }
+
+  /** Calls every sink whose filter matches the message's topic. A throwing sink does not stop the others. */
+  dispatch(message: M, onError: (err: unknown) => void): void {
+    this.deliverTo(this.exact.get(message.topic), message, onError)
+    for (const [filter, route] of this.wildcard) {
+      if (matchTopic(filter, message.topic)) this.deliverTo(route, message, onError)
+    }
+  }
+
+  /** Every subscription recorded, for re-subscribing on a fresh session. */
+  subscriptions(): Subscription[] {
+    return [...this.exact.values(), ...this.wildcard.values()].map((r) => r.subscription)
+  }
+
+  /** The QoS recorded for a filter. */
+  qosOf(filter: string): QoS | undefined {
+    return this.route(filter)?.subscription.qos
+  }
+
+  /** Ends every sink and forgets every filter. */
+  clear(): void {
+    for (const route of [...this.exact.values(), ...this.wildcard.values()]) {
+      for (const sink of route.sinks) sink.end()
+    }
+    this.exact.clear()
+    this.wildcard.clear()
+  }
+
+  private deliverTo(route: Route<M> | undefined, message: M, onError: (err: unknown) => void): void {
+    if (!route) return
+    for (const sink of route.sinks) {
+      try {
+        sink.deliver(message)
+      } catch (err) {
+        onError(err)
+      }
+    }
+  }
+
+  private route(filter: string): Route<M> | undefined {
+    return this.table(filter).get(filter)
+  }
+
+  private create(subscription: Subscription): Route<M> {
+    const route: Route<M> = { subscription, sinks: new Set() }
+    this.table(subscription.topic).set(subscription.topic, route)
+    return route
+  }
+
+  private table(filter: string): Map<string, Route<M>> {
+    // A shared subscription never matches by key, since its filter is not a topic.
+    return isWildcardFilter(filter) || filter.startsWith('$share/') ? this.wildcard : this.exact
+  }
+}

@@ -1,0 +1,105 @@
+import { InvalidTopicError } from '../errors.js'
+
+/** MQTT strings carry a two-byte length prefix. */
+const MAX_TOPIC_BYTES = 65_535
+
+/** Checks a topic name for PUBLISH (MQTT §4.7.3): not empty, no wildcards, no U+0000, at most 65,535 bytes. */
+export function validateTopicName(topic: unknown): asserts topic is string {
+  checkString(topic)
+  if (topic.includes('+') || topic.includes('#')) {
+    throw new InvalidTopicError(topic, 'wildcards (+ and #) are not allowed in a topic name')
+  }
+}
+
+/** Checks a subscription filter (MQTT §4.7.1): `#` only as the whole last level, `+` only as a whole level. */
+export function validateTopicFilter(filter: unknown): asserts filter is string {
+  checkString(filter)
+  const levels = filter.split('/')
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i] as string
+    if (level.includes('#') && (level !== '#' || i !== levels.length - 1)) {
+      throw new InvalidTopicError(filter, '# must be the whole last level of a filter')
+    }
+    if (level.includes('+') && level !== '+') {
+      throw new InvalidTopicError(filter, '+ must be a whole level of a filter')
+    }
+  }
+  if (filter.startsWith('$share/')) checkSharedFilter(filter, levels)
+}
+
+/** `$share/{group}/{filter}` needs a non-empty group without wildcards and a filter after it (MQTT 5 §4.8.2). */
+function checkSharedFilter(filter: string, levels: string[]): void {
+  const group = levels[1] ?? ''
+  if (group === '' || group.includes('+') || group.includes('#') || levels.length < 3) {
+    throw new InvalidTopicError(filter, 'a shared subscription is $share/{group}/{filter}')
+  }
+}
+
+function checkString(topic: unknown): asserts topic is string {
+  if (typeof topic !== 'string') {
+    throw new InvalidTopicError(String(topic), `a topic must be a string, not ${typeof topic}`)
+  }
+  if (topic.length === 0) throw new InvalidTopicError(topic, 'a topic must not be empty')
+  if (topic.includes('\u0000')) throw new InvalidTopicError(topic, 'a topic must not contain U+0000')
+  if (!isWellFormed(topic)) throw new InvalidTopicError(topic, 'a topic must be well-formed UTF-16 (no lone surrogates)')
+  // Each UTF-16 code unit encodes to at most 3 UTF-8 bytes, so most topics skip the exact count.
+  if (topic.length * 3 > MAX_TOPIC_BYTES && utf8Length(topic) > MAX_TOPIC_BYTES) {
+    throw new InvalidTopicError(topic, `a topic must be at most ${MAX_TOPIC_BYTES} UTF-8 bytes`)
+  }
+}
+
+export function utf8Length(s: string): number {
+  let bytes = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x80) bytes += 1
+    else if (c < 0x800) bytes += 2
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      bytes += 4
+      i++
+    } else bytes += 3
+  }
+  return bytes
+}
+
+function isWellFormed(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0xd800 || c > 0xdfff) continue
+    if (c > 0xdbff) return false
+    const next = s.charCodeAt(i + 1)
+    if (!(next >= 0xdc00 && next <= 0xdfff)) return false
+    i++
+  }
+  return true
+}
+
+/** Whether a filter has wildcards, so that exact filters can be looked up by key instead of matched. */
+export function isWildcardFilter(filter: string): boolean {
+  return filter.includes('+') || filter.includes('#')
+}
+
+/** The filter a shared subscription matches on: `$share/group/a/+` matches like `a/+`. */
+export function matchingFilter(filter: string): string {
+  if (!filter.startsWith('$share/')) return filter
+  const groupEnd = filter.indexOf('/', 7)
+  return groupEnd < 0 ? filter : filter.slice(groupEnd + 1)
+}
+
+/**
+ * Whether a topic name matches a filter (MQTT §4.7). Topics starting with `$` are not matched by
+ * a filter that starts with a wildcard (§4.7.2).
+ */
+export function matchTopic(filter: string, topic: string): boolean {
+  filter = matchingFilter(filter)
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false
+  const f = filter.split('/')
+  const t = topic.split('/')
+  for (let i = 0; i < f.length; i++) {
+    const level = f[i]
+    if (level === '#') return true
+    if (i >= t.length) return false
+    if (level !== '+' && level !== t[i]) return false
+  }
+  return f.length === t.length
+}

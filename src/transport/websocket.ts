@@ -1,0 +1,184 @@
+import { ConnectionClosedError, type MqttError, ProtocolError, TransportError } from '../errors.js'
+import type { Transport, TransportHandlers } from './transport.js'
+
+/**
+ * The part of a WebSocket the transport uses, met by the browser's WebSocket and by the `ws`
+ * package. Event handlers are typed loosely (`never` arguments) so that both implementations'
+ * own event types fit; the transport reads only `data`, `code`, `reason` and `message`.
+ */
+export interface WebSocketLike {
+  binaryType: string
+  readonly readyState: number
+  readonly bufferedAmount: number
+  send(data: Uint8Array): void
+  close(code?: number, reason?: string): void
+  onopen: ((event: never) => unknown) | null
+  onmessage: ((event: never) => unknown) | null
+  onerror: ((event: never) => unknown) | null
+  onclose: ((event: never) => unknown) | null
+}
+
+export interface WebSocketConstructor {
+  new (url: string, protocols?: string | string[]): WebSocketLike
+}
+
+const OPEN = 1
+/** Small packets written in one turn are joined up to this size; a larger packet goes in a frame of its own. */
+const MAX_JOINED_FRAME = 64 * 1024
+
+interface MessageEventLike {
+  data: unknown
+}
+interface CloseEventLike {
+  code?: number
+  reason?: string
+}
+interface ErrorEventLike {
+  message?: string
+  error?: unknown
+}
+
+/**
+ * MQTT over one WebSocket (MQTT §6): asks for the `mqtt` subprotocol, takes binary frames only,
+ * and joins the packets written in one event-loop turn into as few frames as it can, since
+ * per-frame cost, not per-byte cost, dominates small messages in browsers.
+ */
+export class WebSocketTransport implements Transport {
+  private readonly socket: WebSocketLike
+  private pending: Uint8Array[] = []
+  private pendingBytes = 0
+  private flushQueued = false
+  private failure: MqttError | undefined
+  private finished = false
+  private closing = false
+
+  constructor(
+    url: string,
+    private readonly handlers: TransportHandlers,
+    WebSocketImpl: WebSocketConstructor,
+  ) {
+    try {
+      this.socket = new WebSocketImpl(url, ['mqtt'])
+    } catch (err) {
+      throw new TransportError(`Cannot open WebSocket to ${url}: ${(err as Error).message}`, { cause: err })
+    }
+    this.socket.binaryType = 'arraybuffer'
+    this.socket.onopen = () => {
+      if (!this.closing) handlers.onOpen()
+    }
+    this.socket.onmessage = (event: MessageEventLike) => this.receive(event.data)
+    this.socket.onerror = (event: ErrorEventLike) => {
+      if (this.closing) return // an error from tearing down a socket we closed is not news
+      const detail = event.message ?? (event.error instanceof Error ? event.error.message : undefined)
+      this.failure ??= new TransportError(detail ? `WebSocket error: ${detail}` : 'WebSocket error', { cause: event.error })
+    }
+    this.socket.onclose = (event: CloseEventLike) => {
+      this.finish(this.failure ?? closedByPeer(event))
+    }
+  }
+
+  get bufferedAmount(): number {
+    return this.pendingBytes + this.socket.bufferedAmount
+  }
+
+  send(bytes: Uint8Array): void {
+    if (this.finished || this.closing) return
+    this.pending.push(bytes)
+    this.pendingBytes += bytes.length
+    if (!this.flushQueued) {
+      this.flushQueued = true
+      queueMicrotask(() => this.flush())
+    }
+  }
+
+  close(): void {
+    if (this.finished || this.closing) return
+    this.flush()
+    this.closing = true
+    try {
+      this.socket.close(1000)
+    } catch {
+      // Closing a socket that never opened may throw in some implementations; it is gone either way.
+    }
+    // Report the close now rather than when the peer answers: a dead peer may never answer.
+    queueMicrotask(() => this.finish(undefined))
+  }
+
+  private flush(): void {
+    this.flushQueued = false
+    if (this.pending.length === 0) return
+    const chunks = this.pending
+    this.pending = []
+    this.pendingBytes = 0
+    // Writes after the socket closed are dropped: QoS 1/2 packets are re-sent after a reconnect.
+    if (this.finished || this.socket.readyState !== OPEN) return
+    for (const frame of joinFrames(chunks)) this.socket.send(frame)
+  }
+
+  private receive(data: unknown): void {
+    if (this.finished || this.closing) return
+    if (data instanceof ArrayBuffer) {
+      this.handlers.onData(new Uint8Array(data))
+    } else if (ArrayBuffer.isView(data)) {
+      this.handlers.onData(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+    } else {
+      // MQTT §6.0: a text frame from the peer is a protocol violation that ends the connection.
+      this.failure = new ProtocolError('Broker sent a non-binary WebSocket frame')
+      this.close()
+    }
+  }
+
+  private finish(error: MqttError | undefined): void {
+    if (this.finished) return
+    this.finished = true
+    this.pending = []
+    this.pendingBytes = 0
+    const socket = this.socket
+    socket.onopen = socket.onmessage = socket.onclose = null
+    // Never drop the error handler: the `ws` package throws an 'error' event nobody listens to.
+    socket.onerror = ignore
+    // A failure found before our own close (a text frame) still counts as the reason.
+    this.handlers.onClose(this.closing ? this.failure : error)
+  }
+}
+
+function ignore(): void {}
+
+function closedByPeer(event: CloseEventLike): MqttError {
+  const code = event.code ?? 1006
+  const reason = event.reason ? `: ${event.reason}` : ''
+  return code === 1006
+    ? new TransportError(`WebSocket connection lost (code 1006${reason})`)
+    : new ConnectionClosedError(`WebSocket closed by the broker (code ${code}${reason})`)
+}
+
+/** Joins small chunks into frames of at most MAX_JOINED_FRAME bytes; larger chunks go alone. */
+export function joinFrames(chunks: Uint8Array[]): Uint8Array[] {
+  if (chunks.length === 1) return chunks
+  const frames: Uint8Array[] = []
+  let batch: Uint8Array[] = []
+  let batchBytes = 0
+  const emit = () => {
+    if (batch.length === 1) frames.push(batch[0] as Uint8Array)
+    else if (batch.length > 1) frames.push(concat(batch, batchBytes))
+    batch = []
+    batchBytes = 0
+  }
+  for (const chunk of chunks) {
+    if (batchBytes + chunk.length > MAX_JOINED_FRAME) emit()
+    batch.push(chunk)
+    batchBytes += chunk.length
+  }
+  emit()
+  return frames
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.length
+  }
+  return out
+}
