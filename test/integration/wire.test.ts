@@ -13,6 +13,7 @@ import {
   ProtocolError,
 } from '../../src/index.js'
 import { acceptConnect, type FakeBroker, startFakeBroker } from '../harness/fake-broker.js'
+import { waitUntil } from '../harness/wait.js'
 
 let broker: FakeBroker | undefined
 let client: MqttClient | undefined
@@ -248,11 +249,3 @@ describe('end()', () => {
     expect(client.state).toBe('closed')
   })
 })
-
-async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
