@@ -249,3 +249,43 @@ describe('end()', () => {
     expect(client.state).toBe('closed')
   })
 })
+
+describe('reconnecting', () => {
+  it('reconnects after a lost connection and re-sends an unacknowledged QoS 1 publish with DUP', async () => {
+    broker = await startFakeBroker({
+      onPacket: (p, conn) => {
+        acceptConnect(p, conn)
+        // Acknowledge only on the second connection, so the first loss leaves the publish in flight.
+        if (p.cmd === 'publish' && broker?.connections.indexOf(conn) === 1) {
+          conn.send({ cmd: 'puback', messageId: p.messageId as number })
+        }
+      },
+    })
+    client = await connectAsync(broker.url, { WebSocket, reconnect: { minDelay: 10, maxDelay: 20 } })
+    const events: string[] = []
+    for (const e of ['offline', 'reconnect', 'connect', 'close'] as const) client.on(e, () => events.push(e))
+    const first = broker.connections[0]
+    const published = client.publish('t', 'kept', { qos: 1 })
+    const original = await first?.waitFor('publish')
+    const second = broker.nextConnection()
+    first?.socket.terminate()
+    const resent = await (await second).waitFor('publish')
+    await published
+    expect(resent).toMatchObject({ dup: true, qos: 1, messageId: original?.messageId, topic: 't' })
+    expect(events).toEqual(['close', 'offline', 'reconnect', 'connect'])
+    expect(client.state).toBe('connected')
+  })
+
+  it('stops at maxAttempts and rejects what was queued', async () => {
+    broker = await startFakeBroker()
+    client = await connectAsync(broker.url, { WebSocket, reconnect: { minDelay: 5, maxDelay: 10, maxAttempts: 2 } })
+    await broker.close()
+    broker = undefined
+    const queued = client.publish('t', 'x', { qos: 1 })
+    const errors: Error[] = []
+    client.on('error', (e) => errors.push(e))
+    await expect(queued).rejects.toThrow(/not reconnecting/)
+    expect(client.state).toBe('disconnected')
+    expect(errors.length).toBeGreaterThanOrEqual(2)
+  })
+})
