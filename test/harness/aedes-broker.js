@@ -1,0 +1,91 @@
+import http from 'node:http'
+import net from 'node:net'
+import { Aedes } from 'aedes'
+import websocketStream from 'websocket-stream'
+
+/**
+ * The reference broker: aedes served over WebSocket with websocket-stream, as the tutorial's
+ * broker.js does, optionally with plain MQTT over TCP beside it.
+ *
+ * @param {{ port?: number, host?: string, tcpPort?: number, log?: boolean | ((line: string) => void) }} [options]
+ * @returns {Promise<{ url: string, port: number, tcpPort?: number, tcpUrl?: string, aedes: import('aedes').Aedes, close(): Promise<void> }>}
+ */
+export async function startAedesBroker(options = {}) {
+  const host = options.host ?? '127.0.0.1'
+  const log = typeof options.log === 'function' ? options.log : options.log ? (line) => console.log(line) : undefined
+  const aedes = await Aedes.createBroker()
+  if (log) logActivity(aedes, log)
+
+  const sockets = new Set()
+  const track = (server) =>
+    server.on('connection', (socket) => {
+      sockets.add(socket)
+      socket.on('close', () => sockets.delete(socket))
+    })
+
+  const httpServer = track(http.createServer())
+  // websocket-stream's ws 3 server agrees to the first subprotocol offered, which is 'mqtt'.
+  const wss = websocketStream.createServer({ server: httpServer }, aedes.handle)
+  wss.on('error', () => undefined)
+  await listen(httpServer, options.port ?? 0, host)
+  const port = httpServer.address().port
+
+  let tcpServer
+  let tcpPort
+  let closing
+  const close = () =>
+    (closing ??= (async () => {
+      await new Promise((resolve) => aedes.close(() => resolve()))
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => wss.close(() => resolve()))
+      const servers = [httpServer, tcpServer].filter((s) => s?.listening)
+      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(() => resolve()))))
+    })())
+
+  if (options.tcpPort !== undefined) {
+    tcpServer = track(net.createServer(aedes.handle))
+    try {
+      await listen(tcpServer, options.tcpPort, host)
+    } catch (err) {
+      await close()
+      throw err
+    }
+    tcpPort = tcpServer.address().port
+  }
+
+  return {
+    url: `ws://${host}:${port}`,
+    port,
+    tcpPort,
+    tcpUrl: tcpPort === undefined ? undefined : `mqtt://${host}:${tcpPort}`,
+    aedes,
+    close,
+  }
+}
+
+function listen(server, port, host) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+}
+
+/** One line for each client connected or gone, subscription made and message published, as the tutorial logs. */
+function logActivity(aedes, log) {
+  aedes.on('client', (client) => log(`client connected: ${client.id}`))
+  aedes.on('clientDisconnect', (client) => log(`client disconnected: ${client.id}`))
+  aedes.on('subscribe', (subs, client) => log(`${client?.id} subscribed: ${subs.map((s) => `${s.topic} (qos ${s.qos})`).join(', ')}`))
+  aedes.on('unsubscribe', (topics, client) => log(`${client?.id} unsubscribed: ${topics.join(', ')}`))
+  aedes.on('publish', (packet, client) => {
+    if (!client || packet.topic.startsWith('$SYS')) return
+    log(`${client.id} published ${packet.payload.length} bytes to ${packet.topic} (qos ${packet.qos}${packet.retain ? ', retained' : ''}): ${preview(packet.payload)}`)
+  })
+}
+
+function preview(payload) {
+  const text = Buffer.from(payload).toString('utf8')
+  return /^[\x20-\x7e\u00a0-\uffff]*$/.test(text) ? JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text) : '<binary>'
+}
