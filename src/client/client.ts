@@ -335,19 +335,24 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
 
   private transportClosed(transportError: MqttError | undefined): void {
     const error = this.closeReason ?? transportError
+    const wasConnected = this.currentState === 'connected'
     this.transport = undefined
     this.decoder = undefined
     this.closeReason = undefined
     this.clearTimer('connectTimer')
     this.run(this.protocol.connectionClosed())
     if (error) this.report(error)
-    this.emit('close')
-    if (this.ending) return this.finish()
-    if (error instanceof ConnectionRefusedError && this.permanentFailure === error) return this.giveUp(error)
+    if (this.ending) {
+      this.emit('close')
+      return this.finish()
+    }
     const retry = this.config.reconnect
-    if (!retry || this.attempts >= retry.maxAttempts) return this.giveUp(error)
-    if (this.currentState === 'connected') this.emit('offline')
+    const permanent = error instanceof ConnectionRefusedError && this.permanentFailure === error
+    if (permanent || !retry || this.attempts >= retry.maxAttempts) return this.giveUp(error, wasConnected)
+    // The state is settled before the events, so listeners read where the client is now.
     this.currentState = 'reconnecting'
+    this.emit('close')
+    if (wasConnected) this.emit('offline')
     const delay = backoffDelay(this.attempts++, retry)
     this.reconnectTimer = this.timers.set(() => {
       this.reconnectTimer = undefined
@@ -357,8 +362,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   }
 
   /** No more connections: everything pending fails with the reason. */
-  private giveUp(cause: MqttError | undefined): void {
-    const wasConnected = this.currentState === 'connected'
+  private giveUp(cause: MqttError | undefined, wasConnected: boolean): void {
     this.currentState = 'disconnected'
     this.permanentFailure ??= cause
     const error = new ConnectionClosedError(
@@ -368,6 +372,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     this.run(this.protocol.failAll(error))
     this.router.clear()
     this.clearTimer('deadlineTimer')
+    this.emit('close')
     if (wasConnected) this.emit('offline')
   }
 
