@@ -88,6 +88,32 @@ describe('WebSocket transport', () => {
   })
 })
 
+describe('receiving', () => {
+  it('passes on the retain and dup flags of a received message, and acknowledges a QoS 1 re-send', async () => {
+    broker = await startFakeBroker()
+    client = await connectAsync(broker.url, opts)
+    const got: Array<{ retain: boolean; dup: boolean; qos: number }> = []
+    await new Promise<void>((resolve) => {
+      client?.subscribe('flags', (m) => {
+        got.push({ retain: m.retain, dup: m.dup, qos: m.qos })
+        if (got.length === 2) resolve()
+      })
+      const conn = broker?.connections[0]
+      void conn?.waitFor('subscribe').then((sub) => {
+        conn.send({ cmd: 'suback', messageId: sub.messageId as number, granted: [1] })
+        conn.send({ cmd: 'publish', topic: 'flags', payload: Buffer.from('r'), qos: 0, retain: true, dup: false })
+        conn.send({ cmd: 'publish', topic: 'flags', payload: Buffer.from('d'), qos: 1, messageId: 42, retain: false, dup: true })
+      })
+    })
+    expect(got).toEqual([
+      { retain: true, dup: false, qos: 0 },
+      { retain: false, dup: true, qos: 1 },
+    ])
+    const ack = await broker.connections[0]?.waitFor('puback')
+    expect(ack?.messageId).toBe(42)
+  })
+})
+
 describe('bytes from the broker that are not valid MQTT', () => {
   it.each([
     ['garbage bytes', Buffer.from([0x00, 0x05, 1, 2, 3, 4, 5]), /Malformed packet/],
@@ -247,6 +273,28 @@ describe('end()', () => {
     await client.end()
     await expect(queued).rejects.toBeInstanceOf(ClientClosedError)
     expect(client.state).toBe('closed')
+  })
+})
+
+describe('resources', () => {
+  it('holds no timers or sockets once ended', async () => {
+    const count = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'TCPSocketWrap').length
+    broker = await startFakeBroker()
+    // Earlier tests' sockets may still be closing: take the baseline once the count holds still.
+    let baseline = -1
+    for (let stable = 0; stable < 3; ) {
+      await new Promise((r) => setTimeout(r, 50))
+      const now = count()
+      stable = now === baseline ? stable + 1 : 0
+      baseline = now
+    }
+    // A long keepalive, so a leaked keepalive timer would outlive the wait below.
+    client = await connectAsync(broker.url, { WebSocket, keepalive: 60 })
+    await client.publish('a', 'x')
+    expect(count()).toBeGreaterThan(baseline)
+    await client.end()
+    // The WebSocket's closing handshake finishes just after end() resolves.
+    await waitUntil(() => count() <= baseline, 3000)
   })
 })
 
