@@ -94,7 +94,7 @@ export class Decoder {
     this.parsed = undefined
     this.failure = undefined
     try {
-      this.parser.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+      this.parser.parse(Buffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength))
     } catch (err) {
       this.failure = err as Error
     }
