@@ -1,6 +1,7 @@
 import { Buffer } from 'buffer'
 import { parser as createParser } from 'mqtt-packet'
 import type { Packet as WirePacket, Parser } from 'mqtt-packet'
+import { concatBytes } from '../bytes.js'
 import { ProtocolError } from '../errors.js'
 import type { IncomingPacket, ProtocolVersion } from './packets.js'
 
@@ -55,7 +56,7 @@ export class Decoder {
     // frames costs one copy rather than one per frame.
     const header = readHeader(this.chunks, this.buffered)
     if (header === undefined || this.buffered < this.checkSize(header)) return out
-    const joined = join(this.chunks, this.buffered)
+    const joined = concatBytes(this.chunks, this.buffered)
     this.chunks = []
     this.buffered = 0
     this.keepRest(joined, this.drain(joined, out))
@@ -136,14 +137,4 @@ function byteAt(chunks: readonly Uint8Array[], index: number): number {
     index -= chunk.length
   }
   return 0
-}
-
-function join(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.length
-  }
-  return out
 }

@@ -2,7 +2,6 @@ import type {
   AckPacket,
   ConnackPacket,
   ConnectPacket,
-  ConnectProperties,
   DisconnectPacket,
   IncomingPacket,
   IncomingPublishPacket,
@@ -29,16 +28,9 @@ import { connackReason, reasonText } from './reason-codes.js'
 /** Identifies one caller operation (publish, subscribe, unsubscribe) so its outcome can be reported. */
 export type OpId = number
 
-export interface ProtocolOptions {
-  protocolVersion: ProtocolVersion
-  clientId: string
-  clean: boolean
-  /** seconds; 0 disables */
-  keepalive: number
-  username?: string
-  password?: Uint8Array
-  will?: ConnectPacket['will']
-  properties?: ConnectProperties
+/** The CONNECT fields of the session, and the limits the protocol keeps. */
+export interface ProtocolOptions
+  extends Pick<ConnectPacket, 'protocolVersion' | 'clientId' | 'clean' | 'keepalive' | 'username' | 'password' | 'will' | 'properties'> {
   /** Most QoS 1/2 publishes awaiting acknowledgement at once; brokers cap this too. */
   maxInflight: number
   /** Most operations waiting to be sent (offline, or behind a full window). */

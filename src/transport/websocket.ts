@@ -1,3 +1,4 @@
+import { concatBytes } from '../bytes.js'
 import { ConnectionClosedError, type MqttError, ProtocolError, TransportError } from '../errors.js'
 import type { Transport, TransportHandlers } from './transport.js'
 
@@ -160,7 +161,7 @@ export function joinFrames(chunks: Uint8Array[]): Uint8Array[] {
   let batchBytes = 0
   const emit = () => {
     if (batch.length === 1) frames.push(batch[0] as Uint8Array)
-    else if (batch.length > 1) frames.push(concat(batch, batchBytes))
+    else if (batch.length > 1) frames.push(concatBytes(batch, batchBytes))
     batch = []
     batchBytes = 0
   }
@@ -171,14 +172,4 @@ export function joinFrames(chunks: Uint8Array[]): Uint8Array[] {
   }
   emit()
   return frames
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.length
-  }
-  return out
 }

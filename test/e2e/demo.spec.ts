@@ -1,4 +1,4 @@
-import { type Page, expect, test } from '@playwright/test'
+import { type BrowserContext, type Page, expect, test } from '@playwright/test'
 
 const brokerUrl = () => process.env.E2E_BROKER_URL as string
 const demoUrl = () => process.env.E2E_DEMO_URL as string
@@ -15,17 +15,23 @@ async function openConnected(page: Page, topic: string): Promise<void> {
   expect(errors).toEqual([])
 }
 
+/** Two tabs of the demo, both connected and subscribed to a topic of this test's own. */
+async function twoConnectedPages(context: BrowserContext): Promise<{ topic: string; a: Page; b: Page }> {
+  const topic = `e2e/${test.info().testId}`
+  const a = await context.newPage()
+  const b = await context.newPage()
+  await openConnected(a, topic)
+  await openConnected(b, topic)
+  return { topic, a, b }
+}
+
 async function publish(page: Page, text: string): Promise<void> {
   await page.fill('#message', text)
   await page.click('#publish')
 }
 
 test('two demo pages exchange messages through the broker', async ({ context }) => {
-  const topic = `e2e/${test.info().testId}`
-  const a = await context.newPage()
-  const b = await context.newPage()
-  await openConnected(a, topic)
-  await openConnected(b, topic)
+  const { a, b } = await twoConnectedPages(context)
 
   await publish(a, 'hello from A')
   await expect(b.locator('#messages li')).toHaveText([/^\[\d\d:\d\d:\d\d\] hello from A$/])
@@ -37,11 +43,7 @@ test('two demo pages exchange messages through the broker', async ({ context }) 
 })
 
 test('a bad topic shows the error on the page and sends nothing', async ({ context }) => {
-  const topic = `e2e/${test.info().testId}`
-  const a = await context.newPage()
-  const b = await context.newPage()
-  await openConnected(a, topic)
-  await openConnected(b, topic)
+  const { topic, a, b } = await twoConnectedPages(context)
 
   await a.fill('#topic', 'a/+')
   await publish(a, 'must not be sent')
