@@ -1,17 +1,71 @@
+import { fileURLToPath } from 'node:url'
+import type { Plugin, UserConfig } from 'vite'
 import { defineConfig } from 'vitest/config'
 
-// One config for the library build and for the Node test projects.
-// Browser end-to-end tests run under Playwright (playwright.config.ts), not here.
-export default defineConfig({
-  build: {
-    lib: {
-      entry: 'src/index.ts',
-      name: 'TsMqttWs',
-      fileName: 'ts-mqtt-ws',
-      formats: ['es', 'cjs'],
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+
+/**
+ * How the bundled codec resolves mqtt-packet's own dependencies: `bl` as its BufferList alone
+ * (the package's main pulls in readable-stream), and `debug` / `process-nextick-args` as small
+ * stand-ins that need no Node globals. Shared with the demo's config.
+ */
+export const codecAliases = {
+  bl: here('node_modules/bl/BufferList.js'),
+  debug: here('src/codec/shims/debug.cjs'),
+  'process-nextick-args': here('src/codec/shims/next-tick.ts'),
+}
+
+function isCodecModule(importer: string | undefined): boolean {
+  return importer !== undefined && /[\\/]node_modules[\\/](mqtt-packet|bl)[\\/]/.test(importer)
+}
+
+/**
+ * Points the `require('buffer')` and `require('events')` inside mqtt-packet and bl at our small
+ * modules: Buffer becomes ours (Node's own when present), and `events` turns into an ES import,
+ * which an ES build can leave external (a CommonJS require of an external cannot be).
+ * `buffer` can be overridden, so that a test can force the browser's MiniBuffer under Node.
+ */
+export function codecShims(shims: { buffer?: string } = {}): Plugin {
+  const targets: Record<string, string> = {
+    buffer: shims.buffer ?? here('src/codec/shims/buffer.ts'),
+    events: here('src/codec/shims/events.ts'),
+  }
+  return {
+    name: 'ts-mqtt-ws:codec-shims',
+    enforce: 'pre',
+    resolveId(id, importer) {
+      const target = targets[id]
+      return target && isCodecModule(importer) ? target : null
     },
+  }
+}
+
+/**
+ * `vite build` writes the ESM and CJS builds, which leave `buffer` and `events` to the consumer
+ * (Node's own in Node, the npm packages in a browser bundler); `vite build --mode iife` writes
+ * the minified script-tag build with everything inside.
+ */
+function build(mode: string): UserConfig['build'] {
+  const iife = mode === 'iife'
+  return {
+    emptyOutDir: !iife,
     sourcemap: true,
-  },
+    minify: iife,
+    lib: {
+      entry: here('src/index.ts'),
+      name: 'TsMqttWs',
+      formats: iife ? ['iife'] : ['es', 'cjs'],
+      fileName: (format) => (format === 'es' ? 'ts-mqtt-ws.js' : format === 'cjs' ? 'ts-mqtt-ws.cjs' : 'ts-mqtt-ws.iife.js'),
+    },
+    // Only our own `events` imports stay external; the codec's go through codecShims first.
+    rollupOptions: { external: iife ? [] : (id, importer) => id === 'events' && !isCodecModule(importer) },
+  }
+}
+
+export default defineConfig(({ mode }) => ({
+  plugins: [codecShims()],
+  resolve: { alias: codecAliases },
+  build: build(mode),
   test: {
     projects: [
       {
@@ -25,11 +79,11 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
-          hookTimeout: 30_000,
+          hookTimeout: 60_000,
           // Each file starts its own brokers on free ports; two cores, so keep it modest.
           maxWorkers: 2,
         },
       },
     ],
   },
-})
+}))

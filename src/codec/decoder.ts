@@ -1,6 +1,9 @@
-import { Buffer } from 'buffer'
+import { Buffer } from './shims/buffer.js'
 import { parser as createParser } from 'mqtt-packet'
 import type { Packet as WirePacket, Parser } from 'mqtt-packet'
+
+/** What mqtt-packet's types call a Buffer: ours is the same at run time (see shims/buffer.ts). */
+type WireBuffer = Parameters<Parser['parse']>[0]
 import { concatBytes } from '../bytes.js'
 import { ProtocolError } from '../errors.js'
 import type { IncomingPacket, ProtocolVersion } from './packets.js'
@@ -95,7 +98,7 @@ export class Decoder {
     this.parsed = undefined
     this.failure = undefined
     try {
-      this.parser.parse(Buffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength))
+      this.parser.parse(Buffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength) as WireBuffer)
     } catch (err) {
       this.failure = err as Error
     }

@@ -1,8 +1,12 @@
-import { Buffer } from 'buffer'
-import { generate } from 'mqtt-packet'
+import { Buffer } from './shims/buffer.js'
+import { generate, writeToStream } from 'mqtt-packet'
 import type { Packet as WirePacket } from 'mqtt-packet'
 import { ProtocolError } from '../errors.js'
 import type { Packet, ProtocolVersion } from './packets.js'
+
+// mqtt-packet otherwise fills a cache of 65,536 two-byte Buffers on its first encode: several MB
+// of objects, and a pause, for a client that uses a handful of packet ids at a time.
+;(writeToStream as unknown as { cacheNumbers: boolean }).cacheNumbers = false
 
 /**
  * Encodes one packet to bytes. mqtt-packet copies payloads with Buffer#copy, so plain Uint8Arrays
@@ -33,6 +37,6 @@ function toWire(packet: Packet): WirePacket {
   }
 }
 
-export function asBuffer(bytes: Uint8Array): Buffer {
+export function asBuffer(bytes: Uint8Array): Uint8Array {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength)
 }

@@ -1,3 +1,4 @@
+import { utf8Length } from '../bytes.js'
 import { InvalidTopicError } from '../errors.js'
 
 /** MQTT strings carry a two-byte length prefix. */
@@ -46,20 +47,6 @@ function checkString(topic: unknown): asserts topic is string {
   if (topic.length * 3 > MAX_TOPIC_BYTES && utf8Length(topic) > MAX_TOPIC_BYTES) {
     throw new InvalidTopicError(topic, `a topic must be at most ${MAX_TOPIC_BYTES} UTF-8 bytes`)
   }
-}
-
-export function utf8Length(s: string): number {
-  let bytes = 0
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c < 0x80) bytes += 1
-    else if (c < 0x800) bytes += 2
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      bytes += 4
-      i++
-    } else bytes += 3
-  }
-  return bytes
 }
 
 function isWellFormed(s: string): boolean {
