@@ -1,23 +1,20 @@
-import { connect, type MqttClient, type QoS } from 'ts-mqtt-ws'
+import { connect, type ClientOptions, type Message, type MqttClient, type QoS } from 'ts-mqtt-ws'
 
 // The demo page of the tutorial this project grew from: connect, subscribe to a topic, publish to
-// it, and list what arrives. Open it in two tabs to see messages go across.
+// it, and list what arrives; open it in two tabs to see messages go across. Beyond the tutorial:
+// a will, and subscriptions that each have a handler of their own.
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T
-const broker = $<HTMLInputElement>('broker')
-const topic = $<HTMLInputElement>('topic')
-const qos = $<HTMLSelectElement>('qos')
-const retain = $<HTMLInputElement>('retain')
-const message = $<HTMLInputElement>('message')
+const field = (id: string) => $<HTMLInputElement>(id)
+const qosOf = (id: string) => Number($<HTMLSelectElement>(id).value) as QoS
+const status = $('status')
+const errorBox = $('error')
+const received = $<HTMLUListElement>('messages')
+const subscriptionList = $<HTMLUListElement>('subscriptions')
 const connectButton = $<HTMLButtonElement>('connect')
 const disconnectButton = $<HTMLButtonElement>('disconnect')
-const publishButton = $<HTMLButtonElement>('publish')
-const status = $<HTMLElement>('status')
-const subscription = $<HTMLElement>('subscription')
-const errorBox = $<HTMLElement>('error')
-const list = $<HTMLUListElement>('messages')
 
-broker.value = new URLSearchParams(location.search).get('broker') ?? `ws://${location.hostname || 'localhost'}:8888`
+field('broker').value = new URLSearchParams(location.search).get('broker') ?? `ws://${location.hostname || 'localhost'}:8888`
 
 let client: MqttClient | undefined
 
@@ -39,33 +36,77 @@ function clearError(): void {
   errorBox.textContent = ''
 }
 
-function addMessage(text: string): void {
+const timestamp = () => new Date().toLocaleTimeString('en-GB', { hour12: false })
+
+function listMessage(msg: Message): void {
   const item = document.createElement('li')
-  item.textContent = `[${new Date().toLocaleTimeString('en-GB', { hour12: false })}] ${text}`
-  list.append(item)
+  item.textContent = `[${timestamp()}] ${msg.text()}`
+  received.append(item)
+}
+
+/** A row for one subscription: its handler updates only this row. */
+function subscriptionRow(filter: string, qos: QoS): { row: HTMLLIElement; handler: (msg: Message) => void } {
+  const row = document.createElement('li')
+  row.dataset.filter = filter
+  row.dataset.state = 'subscribing'
+  const label = document.createElement('span')
+  label.textContent = `${filter} (QoS ${qos}): `
+  const count = document.createElement('span')
+  count.className = 'count'
+  count.textContent = '0'
+  const last = document.createElement('span')
+  last.className = 'last'
+  const remove = document.createElement('button')
+  remove.textContent = 'Unsubscribe'
+  remove.addEventListener('click', () => {
+    client?.unsubscribe(filter).then(() => row.remove(), showError)
+  })
+  row.append(label, count, ' messages ', last, remove)
+  subscriptionList.append(row)
+  let n = 0
+  const handler = (msg: Message) => {
+    count.textContent = String(++n)
+    last.textContent = `last: ${msg.topic} = ${msg.text()}`
+  }
+  return { row, handler }
+}
+
+async function subscribe(filter: string, qos: QoS, extra?: (msg: Message) => void): Promise<void> {
+  const c = client
+  if (!c) return showError(new Error('Connect first'))
+  const { row, handler } = subscriptionRow(filter, qos)
+  try {
+    const [granted] = await c.subscribe(filter, { qos }, (msg) => {
+      handler(msg)
+      extra?.(msg)
+    })
+    row.dataset.state = 'active'
+    row.dataset.granted = String(granted?.qos)
+  } catch (err) {
+    row.remove()
+    showError(err)
+  }
+}
+
+function connectOptions(): ClientOptions {
+  const options: ClientOptions = { keepalive: 30, reconnect: { minDelay: 500, maxDelay: 5000 } }
+  const willTopic = field('will-topic').value
+  if (willTopic) options.will = { topic: willTopic, payload: field('will-payload').value, qos: 1 }
+  return options
 }
 
 async function onConnect(): Promise<void> {
   clearError()
   try {
-    client = connect(broker.value, { keepalive: 30, reconnect: { minDelay: 500, maxDelay: 5000 } })
+    client = connect(field('broker').value, connectOptions())
   } catch (err) {
     showError(err)
     return
   }
-  const c = client
-  for (const event of ['connect', 'reconnect', 'close', 'offline', 'end'] as const) c.on(event, showStatus)
-  c.on('error', showError)
+  for (const event of ['connect', 'reconnect', 'close', 'offline', 'end'] as const) client.on(event, showStatus)
+  client.on('error', showError)
   showStatus()
-  const filter = topic.value
-  const level = Number(qos.value) as QoS
-  try {
-    await c.subscribe(filter, { qos: level }, (msg) => addMessage(msg.text()))
-    subscription.textContent = `subscribed to ${filter} (QoS ${level})`
-    subscription.dataset.topic = filter
-  } catch (err) {
-    showError(err)
-  }
+  await subscribe(field('topic').value, qosOf('qos'), listMessage)
 }
 
 async function onDisconnect(): Promise<void> {
@@ -73,8 +114,7 @@ async function onDisconnect(): Promise<void> {
   if (!c) return
   await c.end()
   client = undefined
-  subscription.textContent = ''
-  delete subscription.dataset.topic
+  subscriptionList.replaceChildren()
   showStatus()
   status.textContent = 'closed'
   status.dataset.state = 'closed'
@@ -82,12 +122,9 @@ async function onDisconnect(): Promise<void> {
 
 async function onPublish(): Promise<void> {
   clearError()
-  if (!client) {
-    showError(new Error('Connect first'))
-    return
-  }
+  if (!client) return showError(new Error('Connect first'))
   try {
-    await client.publish(topic.value, message.value, { qos: Number(qos.value) as QoS, retain: retain.checked })
+    await client.publish(field('topic').value, field('message').value, { qos: qosOf('qos'), retain: field('retain').checked })
   } catch (err) {
     showError(err)
   }
@@ -95,8 +132,12 @@ async function onPublish(): Promise<void> {
 
 connectButton.addEventListener('click', () => void onConnect())
 disconnectButton.addEventListener('click', () => void onDisconnect())
-publishButton.addEventListener('click', () => void onPublish())
-message.addEventListener('keydown', (e) => {
+$('publish').addEventListener('click', () => void onPublish())
+$('subscribe').addEventListener('click', () => {
+  clearError()
+  void subscribe(field('filter').value, qosOf('filter-qos'))
+})
+field('message').addEventListener('keydown', (e) => {
   if (e.key === 'Enter') void onPublish()
 })
 showStatus()

@@ -1,14 +1,49 @@
+import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { defineConfig } from 'vite'
+import { type Plugin, defineConfig } from 'vite'
+import { codecAliases, codecShims } from '../vite.config.js'
 
-// The demo imports the SDK by its package name, served straight from src/: what a Vite app
-// does with the published package, with no polyfill plugin and no define.
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+const iife = here('../dist/ts-mqtt-ws.iife.js')
+
+/**
+ * script-tag.html loads the package's IIFE build as a plain page would: served from dist/ in
+ * development and preview, and copied next to the pages in a production build.
+ */
+function scriptTagBuild(): Plugin {
+  const read = () => {
+    if (!existsSync(iife)) throw new Error('dist/ts-mqtt-ws.iife.js is missing: run `npm run build` first')
+    return readFileSync(iife)
+  }
+  return {
+    name: 'ts-mqtt-ws:script-tag-build',
+    configureServer(server) {
+      server.middlewares.use('/ts-mqtt-ws.iife.js', (_req, res) => {
+        res.setHeader('Content-Type', 'text/javascript')
+        res.end(read())
+      })
+    },
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: 'ts-mqtt-ws.iife.js', source: read() })
+    },
+  }
+}
+
+// The demo imports the SDK by its package name, served straight from src/, with the codec set up
+// as the package ships it: no polyfill plugin and no define.
 export default defineConfig({
-  root: fileURLToPath(new URL('.', import.meta.url)),
+  root: here('.'),
+  plugins: [codecShims(), scriptTagBuild()],
   resolve: {
-    alias: { 'ts-mqtt-ws': fileURLToPath(new URL('../src/index.ts', import.meta.url)) },
+    alias: { ...codecAliases, 'ts-mqtt-ws': here('../src/index.ts') },
   },
+  // Pre-bundled at start-up, so a first page load does not trigger a re-optimisation and reload.
+  optimizeDeps: { include: ['mqtt-packet', 'events'], rolldownOptions: { plugins: [codecShims()] } },
   server: { port: 5173 },
   preview: { port: 4173 },
-  build: { outDir: fileURLToPath(new URL('../dist/demo', import.meta.url)), emptyOutDir: true },
+  build: {
+    outDir: here('../dist/demo'),
+    emptyOutDir: true,
+    rollupOptions: { input: { main: here('index.html'), scriptTag: here('script-tag.html') } },
+  },
 })

@@ -1,49 +1,99 @@
-import { type BrowserContext, type Page, expect, test } from '@playwright/test'
+import { expect, test } from '@playwright/test'
+import { openDemo, publish, receivedTexts, uniqueTopic, watchErrors } from './pages.js'
 
-const brokerUrl = () => process.env.E2E_BROKER_URL as string
-const demoUrl = () => process.env.E2E_DEMO_URL as string
-
-/** Opens the demo pointed at the test broker, connects, and waits until the topic is subscribed. */
-async function openConnected(page: Page, topic: string): Promise<void> {
-  const errors: string[] = []
-  page.on('pageerror', (err) => errors.push(err.message))
-  await page.goto(`${demoUrl()}?broker=${encodeURIComponent(brokerUrl())}`)
-  await page.fill('#topic', topic)
-  await page.click('#connect')
-  await expect(page.locator('#status')).toHaveText('connected')
-  await expect(page.locator('#subscription')).toHaveText(`subscribed to ${topic} (QoS 0)`)
-  expect(errors).toEqual([])
-}
-
-/** Two tabs of the demo, both connected and subscribed to a topic of this test's own. */
-async function twoConnectedPages(context: BrowserContext): Promise<{ topic: string; a: Page; b: Page }> {
-  const topic = `e2e/${test.info().testId}`
+test('two tabs exchange messages at QoS 0, 1 and 2', async ({ context }) => {
+  const topic = uniqueTopic()
   const a = await context.newPage()
   const b = await context.newPage()
-  await openConnected(a, topic)
-  await openConnected(b, topic)
-  return { topic, a, b }
-}
+  const errors = [...[a, b].map(watchErrors)]
+  // Subscribed at QoS 2, so each message is delivered at the QoS it was published with.
+  await openDemo(a, topic, { qos: 2 })
+  await openDemo(b, topic, { qos: 2 })
 
-async function publish(page: Page, text: string): Promise<void> {
-  await page.fill('#message', text)
-  await page.click('#publish')
-}
+  for (const qos of [0, 1, 2] as const) await publish(a, `A at QoS ${qos}`, { qos })
+  await expect(b.locator('#messages li')).toHaveCount(3)
+  expect(await receivedTexts(b)).toEqual(['A at QoS 0', 'A at QoS 1', 'A at QoS 2'])
 
-test('two demo pages exchange messages through the broker', async ({ context }) => {
-  const { a, b } = await twoConnectedPages(context)
+  for (const qos of [2, 1, 0] as const) await publish(b, `B at QoS ${qos}`, { qos })
+  await expect(a.locator('#messages li')).toHaveCount(6)
+  expect((await receivedTexts(a)).slice(3)).toEqual(['B at QoS 2', 'B at QoS 1', 'B at QoS 0'])
+  await expect(a.locator('#messages li').first()).toHaveText(/^\[\d\d:\d\d:\d\d\] A at QoS 0$/)
+  expect(errors.flat()).toEqual([])
+})
 
-  await publish(a, 'hello from A')
-  await expect(b.locator('#messages li')).toHaveText([/^\[\d\d:\d\d:\d\d\] hello from A$/])
-  await expect(a.locator('#messages li')).toHaveText([/hello from A$/])
+test('a retained message reaches a tab that subscribes later', async ({ context }) => {
+  const topic = uniqueTopic()
+  const a = await context.newPage()
+  await openDemo(a, topic, { qos: 1 })
+  await publish(a, 'kept for later', { qos: 1, retain: true })
+  await expect(a.locator('#messages li')).toHaveCount(1)
 
-  await publish(b, 'hello from B')
-  await expect(a.locator('#messages li')).toHaveText([/hello from A$/, /hello from B$/])
-  await expect(b.locator('#messages li')).toHaveText([/hello from A$/, /hello from B$/])
+  const late = await context.newPage()
+  await openDemo(late, topic)
+  await expect(late.locator('#messages li')).toHaveCount(1)
+  expect(await receivedTexts(late)).toEqual(['kept for later'])
+  await publish(a, '', { retain: true }) // clear it
+})
+
+test('closing a tab without end() delivers its will to the other tab', async ({ context }) => {
+  const topic = uniqueTopic()
+  const willTopic = uniqueTopic('will')
+  const watcher = await context.newPage()
+  await openDemo(watcher, topic)
+  await watcher.fill('#filter', willTopic)
+  await watcher.selectOption('#filter-qos', '1')
+  await watcher.click('#subscribe')
+  const willRow = watcher.locator(`#subscriptions li[data-filter="${willTopic}"]`)
+  await expect(willRow).toHaveAttribute('data-state', 'active')
+
+  const leaving = await context.newPage()
+  await openDemo(leaving, topic, { will: { topic: willTopic, payload: 'the other tab is gone' } })
+  await leaving.close()
+  await expect(willRow.locator('.count')).toHaveText('1')
+  await expect(willRow.locator('.last')).toHaveText(`last: ${willTopic} = the other tab is gone`)
+})
+
+test('a graceful disconnect does not deliver the will', async ({ context }) => {
+  const topic = uniqueTopic()
+  const willTopic = uniqueTopic('will')
+  const watcher = await context.newPage()
+  await openDemo(watcher, topic)
+  await watcher.fill('#filter', willTopic)
+  await watcher.click('#subscribe')
+  const willRow = watcher.locator(`#subscriptions li[data-filter="${willTopic}"]`)
+  await expect(willRow).toHaveAttribute('data-state', 'active')
+
+  const leaving = await context.newPage()
+  await openDemo(leaving, topic, { will: { topic: willTopic, payload: 'should not arrive' } })
+  await leaving.click('#disconnect')
+  await expect(leaving.locator('#status')).toHaveText('closed')
+  // A message on the watched topic, sent after, arrives alone.
+  await publish(watcher, 'after the disconnect')
+  await expect(watcher.locator('#messages li')).toHaveCount(1)
+  await expect(willRow.locator('.count')).toHaveText('0')
+})
+
+test('each subscription handler sees only the messages its filter matches', async ({ context }) => {
+  const base = uniqueTopic()
+  const page = await context.newPage()
+  await openDemo(page, `${base}/room/temp`)
+  for (const filter of [`${base}/+/temp`, `${base}/other/#`]) {
+    await page.fill('#filter', filter)
+    await page.click('#subscribe')
+    await expect(page.locator(`#subscriptions li[data-filter="${filter}"]`)).toHaveAttribute('data-state', 'active')
+  }
+  await publish(page, '21.5')
+  await expect(page.locator(`#subscriptions li[data-filter="${base}/+/temp"] .count`)).toHaveText('1')
+  await expect(page.locator(`#subscriptions li[data-filter="${base}/room/temp"] .count`)).toHaveText('1')
+  await expect(page.locator(`#subscriptions li[data-filter="${base}/other/#"] .count`)).toHaveText('0')
 })
 
 test('a bad topic shows the error on the page and sends nothing', async ({ context }) => {
-  const { topic, a, b } = await twoConnectedPages(context)
+  const topic = uniqueTopic()
+  const a = await context.newPage()
+  const b = await context.newPage()
+  await openDemo(a, topic)
+  await openDemo(b, topic)
 
   await a.fill('#topic', 'a/+')
   await publish(a, 'must not be sent')
@@ -53,6 +103,7 @@ test('a bad topic shows the error on the page and sends nothing', async ({ conte
   // A marker sent after it arrives alone: the bad publish never reached the broker.
   await a.fill('#topic', topic)
   await publish(a, 'marker')
-  await expect(b.locator('#messages li')).toHaveText([/marker$/])
+  await expect(b.locator('#messages li')).toHaveCount(1)
+  expect(await receivedTexts(b)).toEqual(['marker'])
   await expect(a.locator('#error')).toBeHidden()
 })

@@ -1,0 +1,50 @@
+import { type Page, expect, test } from '@playwright/test'
+
+export const env = (name: string): string => {
+  const value = process.env[name]
+  if (!value) throw new Error(`${name} is not set: is test/e2e/global-setup.ts running?`)
+  return value
+}
+
+/** A topic of this test's own, so tests never see each other's messages. */
+export const uniqueTopic = (name = 't'): string => `e2e/${test.info().testId}/${name}`
+
+/** Fails the test on any uncaught error in the page. */
+export function watchErrors(page: Page): string[] {
+  const errors: string[] = []
+  page.on('pageerror', (err) => errors.push(err.message))
+  return errors
+}
+
+export interface DemoOptions {
+  base?: string
+  qos?: 0 | 1 | 2
+  will?: { topic: string; payload: string }
+}
+
+/** Opens the demo pointed at the test broker, connects, and waits until the topic is subscribed. */
+export async function openDemo(page: Page, topic: string, options: DemoOptions = {}): Promise<void> {
+  const base = options.base ?? env('E2E_DEMO_URL')
+  await page.goto(`${base}?broker=${encodeURIComponent(env('E2E_BROKER_URL'))}`)
+  await page.fill('#topic', topic)
+  await page.selectOption('#qos', String(options.qos ?? 0))
+  if (options.will) {
+    await page.fill('#will-topic', options.will.topic)
+    await page.fill('#will-payload', options.will.payload)
+  }
+  await page.click('#connect')
+  await expect(page.locator('#status')).toHaveText('connected')
+  await expect(page.locator(`#subscriptions li[data-filter="${topic}"]`)).toHaveAttribute('data-state', 'active')
+}
+
+export async function publish(page: Page, text: string, options: { qos?: 0 | 1 | 2; retain?: boolean } = {}): Promise<void> {
+  if (options.qos !== undefined) await page.selectOption('#qos', String(options.qos))
+  if (options.retain !== undefined) await page.setChecked('#retain', options.retain)
+  await page.fill('#message', text)
+  await page.click('#publish')
+}
+
+/** The received list as text, without the timestamps. */
+export async function receivedTexts(page: Page): Promise<string[]> {
+  return (await page.locator('#messages li').allTextContents()).map((t) => t.replace(/^\[\d\d:\d\d:\d\d\] /, ''))
+}
