@@ -104,6 +104,13 @@ export class QueueFullError extends MqttError {
   }
 }
 
+/** The client is offline and QoS 0 messages are not queued (queueQoS0: false), so it was not sent. */
+export class OfflineError extends MqttError {
+  constructor() {
+    super('OFFLINE', 'Not connected, and QoS 0 messages are not queued while offline (queueQoS0: false)')
+  }
+}
+
 /** The transport failed (the WebSocket could not open or errored). */
 export class TransportError extends MqttError {
   constructor(message: string, options?: { cause?: unknown }) {

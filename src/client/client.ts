@@ -9,6 +9,7 @@ import {
   MqttError,
   ReasonCodeError,
   SubscribeError,
+  TransportError,
 } from '../errors.js'
 import { type Action, type OpId, Protocol } from '../protocol/protocol.js'
 import { isPermanentRefusal } from '../protocol/reason-codes.js'
@@ -16,7 +17,6 @@ import { MessageIterator } from '../routing/message-iterator.js'
 import { Router, type Sink } from '../routing/router.js'
 import type { Transport } from '../transport/transport.js'
 import { WebSocketTransport } from '../transport/websocket.js'
-import { backoffDelay } from './backoff.js'
 import { TypedEmitter } from './emitter.js'
 import type { ClientState, MqttClientEvents } from './events.js'
 import { Message } from './message.js'
@@ -32,7 +32,11 @@ import {
   type SubscribeOptions,
   type SubscriptionMap,
 } from './requests.js'
+import { type NetworkWatch, watchNetwork } from './network.js'
+import { Outbox } from './outbox.js'
+import { ReconnectPlan } from './reconnect.js'
 import { now, plainTimers, type TimerHandle, type Timers } from './timers.js'
+import { acquireTimers, releaseTimers } from './worker-timers.js'
 
 interface PendingOp {
   resolve(codes: number[] | undefined): void
@@ -54,7 +58,14 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   private readonly protocol: Protocol
   private readonly router = new Router<Message>()
   private readonly ops = new Map<OpId, PendingOp>()
-  private readonly timers: Timers = plainTimers
+  private readonly plan: ReconnectPlan
+  private readonly outbox: Outbox
+  /** Plain until the first open(); a Worker's from then on where the platform has one. */
+  private timers: Timers = plainTimers
+  private network: NetworkWatch | undefined
+  /** Set while the store's leftovers load, before the first connection. */
+  private restoring: Promise<void> | undefined
+  private hadConnection = false
   private nextOp = 1
   private currentState: ClientState = 'connecting'
   private transport: Transport | undefined
@@ -62,7 +73,6 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   /** Why we closed the transport ourselves, reported when it finishes closing. */
   private closeReason: MqttError | undefined
   private permanentFailure: MqttError | undefined
-  private attempts = 0
   private deadlineTimer: TimerHandle | undefined
   private deadlineAt = Infinity
   private connectTimer: TimerHandle | undefined
@@ -77,6 +87,8 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     const { password: _secret, ...visible } = this.config
     this.options = Object.freeze(visible)
     this.protocol = new Protocol(this.config)
+    this.plan = new ReconnectPlan(this.config.servers, this.config.reconnect)
+    this.outbox = new Outbox(this.config.store, (err) => this.report(err))
   }
 
   get state(): ClientState {
@@ -93,7 +105,31 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
 
   /** Opens the connection. Called by connect(); only needed after `new MqttClient(...)`. */
   open(): this {
-    if (this.transport || this.ending) return this
+    if (this.transport || this.ending || this.restoring) return this
+    if (!this.network) {
+      // First open: take up timers and network events, and load what the store kept, before any socket.
+      this.timers = acquireTimers()
+      this.network = watchNetwork({ online: () => this.onOnline(), offline: () => this.onOffline() })
+      this.restoring = this.restoreStored().finally(() => {
+        this.restoring = undefined
+        this.openTransport()
+      })
+      return this
+    }
+    this.openTransport()
+    return this
+  }
+
+  private async restoreStored(): Promise<void> {
+    const restored = await this.outbox.restore(() => this.nextOp++)
+    if (restored.length === 0 || this.ending) return
+    // Nobody awaits these any more: a failure is reported as an error event.
+    for (const { op } of restored) this.ops.set(op, { resolve: noValue, reject: (err) => this.report(err) })
+    this.run(this.protocol.restore(restored, now()))
+  }
+
+  private openTransport(): void {
+    if (this.transport || this.ending) return
     this.clearTimer('reconnectTimer')
     this.closeReason = undefined
     this.decoder = new Decoder({ protocolVersion: this.config.protocolVersion, maxPacketSize: this.config.maxPacketSize })
@@ -103,7 +139,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     }, this.config.connectTimeout)
     try {
       this.transport = new WebSocketTransport(
-        this.config.url,
+        this.plan.server,
         {
           onOpen: () => this.run(this.protocol.connectionOpened(now())),
           onData: (bytes) => this.receive(bytes),
@@ -114,12 +150,12 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     } catch (err) {
       queueMicrotask(() => this.transportClosed(err as MqttError))
     }
-    return this
   }
 
   publish(topic: string, payload: Payload, options?: PublishOptions): Promise<void> {
     return this.request((op) => {
       const packet = buildPublish(topic, payload, options, this.config.protocolVersion)
+      this.outbox.accepted(op, packet)
       return this.protocol.publish(op, packet, now())
     }).then(noValue)
   }
@@ -149,9 +185,11 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     return sent.then(
       (codes) => {
         const granted = subscriptions.map((s, i) => ({ topic: s.topic, qos: codes?.[i] ?? 0x80 }))
-        const refused = granted.filter((g) => g.qos >= 0x80)
-        if (refused.length === 0) return granted
-        for (const g of refused) this.router.forget(g.topic)
+        for (const g of granted) {
+          if (g.qos >= 0x80) this.router.forget(g.topic)
+          else this.router.confirm(g.topic)
+        }
+        if (granted.every((g) => g.qos < 0x80)) return granted
         throw new SubscribeError(granted)
       },
       (error: unknown) => {
@@ -304,6 +342,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   }
 
   private settle(op: OpId, error: MqttError | undefined, codes: number[] | undefined): void {
+    this.outbox.settled(op)
     const pending = this.ops.get(op)
     if (!pending) return
     this.ops.delete(op)
@@ -322,9 +361,42 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
 
   private onConnected(connack: ConnackPacket): void {
     this.clearTimer('connectTimer')
-    this.attempts = 0
+    this.plan.connected(now())
     this.currentState = 'connected'
+    // A broker that kept no session forgot our subscriptions: make them again.
+    if (this.hadConnection && !connack.sessionPresent) this.resubscribe()
+    this.hadConnection = true
     this.emit('connect', connack)
+  }
+
+  /** SUBSCRIBE again for every filter the broker had confirmed, in packets of at most 50 filters. */
+  private resubscribe(): void {
+    const subscriptions = this.router.subscriptions({ confirmedOnly: true })
+    for (let i = 0; i < subscriptions.length; i += 50) {
+      const batch = subscriptions.slice(i, i + 50)
+      const op = this.nextOp++
+      this.ops.set(op, {
+        resolve: (codes) => {
+          const granted = batch.map((sub, j) => ({ topic: sub.topic, qos: codes?.[j] ?? 0x80 }))
+          if (granted.some((g) => g.qos >= 0x80)) this.report(new SubscribeError(granted))
+        },
+        reject: (err) => this.report(err),
+      })
+      this.run(this.protocol.subscribe(op, { cmd: 'subscribe', subscriptions: batch }, now()))
+    }
+  }
+
+  /** The browser is back online: retry now rather than when the backoff says. */
+  private onOnline(): void {
+    if (this.currentState !== 'reconnecting' || this.transport) return
+    this.clearTimer('reconnectTimer')
+    this.emit('reconnect')
+    this.open()
+  }
+
+  /** The browser says the network is gone: the socket is as good as dead, so stop trusting it now. */
+  private onOffline(): void {
+    this.closeTransport(new TransportError('The browser went offline'))
   }
 
   private closeTransport(reason?: MqttError): void {
@@ -346,16 +418,17 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
       this.emit('close')
       return this.finish()
     }
-    const retry = this.config.reconnect
     const permanent = error instanceof ConnectionRefusedError && this.permanentFailure === error
-    if (permanent || !retry || this.attempts >= retry.maxAttempts) return this.giveUp(error, wasConnected)
+    const delay = permanent ? undefined : this.plan.next(now())
+    if (delay === undefined) return this.giveUp(error, wasConnected)
     // The state is settled before the events, so listeners read where the client is now.
     this.currentState = 'reconnecting'
     this.emit('close')
     if (wasConnected) this.emit('offline')
-    const delay = backoffDelay(this.attempts++, retry)
     this.reconnectTimer = this.timers.set(() => {
       this.reconnectTimer = undefined
+      // While the browser reports no network, wait for its online event instead.
+      if (this.network?.isOnline() === false) return
       this.emit('reconnect')
       this.open()
     }, delay)
@@ -381,6 +454,10 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     this.router.clear()
     for (const timer of ['deadlineTimer', 'connectTimer', 'reconnectTimer', 'endTimer'] as const) this.clearTimer(timer)
     this.currentState = 'closed'
+    this.network?.stop()
+    releaseTimers(this.timers)
+    this.timers = plainTimers
+    void this.outbox.close()
     this.emit('end')
     this.finishEnd?.()
   }

@@ -5,6 +5,8 @@ import { validateTopicName } from '../routing/topic.js'
 import type { WebSocketConstructor } from '../transport/websocket.js'
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js'
 import { type Payload, toBytes } from './payload.js'
+import { MemoryStore } from '../store/memory-store.js'
+import type { Store } from '../store/store.js'
 
 export interface WillOptions {
   topic: string
@@ -26,6 +28,8 @@ export interface ReconnectOptions {
   jitter?: boolean
   /** give up after this many failed attempts in a row; default: never */
   maxAttempts?: number
+  /** ms a connection must stay up before the delay falls back to minDelay, default 10000 */
+  resetAfter?: number
 }
 
 export interface ClientOptions {
@@ -44,6 +48,12 @@ export interface ClientOptions {
   reconnect?: false | ReconnectOptions
   /** ms to wait for the WebSocket and the CONNACK, default 30000 */
   connectTimeout?: number
+  /** More brokers to fail over to: each reconnect attempt takes the next of [url, ...servers] */
+  servers?: string[]
+  /** Whether QoS 0 publishes wait in the queue while offline (default true) or reject with OfflineError */
+  queueQoS0?: boolean
+  /** Where accepted QoS 1/2 messages wait for their acknowledgement; default a MemoryStore */
+  store?: Store
   /** A WebSocket implementation, e.g. the `ws` package in Node 20; default: the global WebSocket */
   WebSocket?: WebSocketConstructor
   /** MQTT 5 CONNECT properties */
@@ -61,6 +71,10 @@ export interface ClientOptions {
 /** Options after defaults and checks: what the client runs on. A fresh object, never the caller's. */
 export interface ResolvedOptions {
   url: string
+  /** url first, then the failover servers */
+  servers: string[]
+  queueQoS0: boolean
+  store: Store
   clientId: string
   protocolVersion: ProtocolVersion
   clean: boolean
@@ -68,7 +82,7 @@ export interface ResolvedOptions {
   username: string | undefined
   password: Uint8Array | undefined
   will: ConnectPacket['will']
-  reconnect: (BackoffOptions & { maxAttempts: number }) | false
+  reconnect: (BackoffOptions & { maxAttempts: number; resetAfter: number }) | false
   connectTimeout: number
   WebSocket: WebSocketConstructor
   properties: ConnectProperties | undefined
@@ -95,8 +109,14 @@ export function resolveOptions(url: string, options: ClientOptions = {}): Resolv
   if (options.username !== undefined && typeof options.username !== 'string') {
     throw new InvalidArgumentError('username must be a string')
   }
+  const servers = [url, ...(options.servers ?? [])]
+  servers.forEach(checkUrl)
+  if (options.store !== undefined && !isStore(options.store)) throw new InvalidArgumentError('store must have load, put, delete and close')
   return {
     url,
+    servers: [...new Set(servers)],
+    queueQoS0: options.queueQoS0 ?? true,
+    store: options.store ?? new MemoryStore(),
     clientId,
     protocolVersion,
     clean,
@@ -160,6 +180,7 @@ function resolveReconnect(reconnect: ClientOptions['reconnect']): ResolvedOption
     factor,
     jitter: r.jitter ?? DEFAULT_BACKOFF.jitter,
     maxAttempts: r.maxAttempts === undefined ? Infinity : integer('reconnect.maxAttempts', r.maxAttempts, 0, 2 ** 31 - 1),
+    resetAfter: integer('reconnect.resetAfter', r.resetAfter ?? 10_000, 0, 2 ** 31 - 1),
   }
 }
 
@@ -171,6 +192,11 @@ function resolveWebSocket(impl: WebSocketConstructor | undefined): WebSocketCons
     )
   }
   return found
+}
+
+function isStore(store: unknown): store is Store {
+  const s = store as Partial<Store>
+  return typeof s === 'object' && s !== null && [s.load, s.put, s.delete, s.close].every((f) => typeof f === 'function')
 }
 
 function passwordBytes(password: string | Uint8Array): Uint8Array {

@@ -27,6 +27,12 @@ export class Fifo<T> {
     return item
   }
 
+  /** Puts items ahead of everything queued, keeping their order. */
+  unshiftAll(items: readonly T[]): void {
+    this.items = [...items, ...this.items.slice(this.head)]
+    this.head = 0
+  }
+
   /** Removes and returns every item, oldest first. */
   drain(): T[] {
     const out = this.items.slice(this.head) as T[]

@@ -16,6 +16,7 @@ import {
   ConnectionRefusedError,
   KeepaliveTimeoutError,
   type MqttError,
+  OfflineError,
   ProtocolError,
   QueueFullError,
   ReasonCodeError,
@@ -35,6 +36,8 @@ export interface ProtocolOptions
   maxInflight: number
   /** Most operations waiting to be sent (offline, or behind a full window). */
   queueLimit: number
+  /** Whether QoS 0 publishes wait while offline; if not, they fail with OfflineError. */
+  queueQoS0: boolean
 }
 
 /** What the protocol asks of the layer that owns the socket. Carried out in order. */
@@ -192,7 +195,21 @@ export class Protocol {
   // ---- caller events (input is validated before it gets here) ----
 
   publish(op: OpId, packet: PublishPacket, now: number): Action[] {
+    if (packet.qos === 0 && this.connection !== 'connected' && !this.options.queueQoS0) {
+      this.actions.push({ type: 'settle', op, error: new OfflineError() })
+      return this.take()
+    }
     return this.enqueue({ kind: 'publish', op, packet, phase: 'ack' }, now)
+  }
+
+  /**
+   * Messages a store kept from an earlier run go ahead of everything queued, in their order. The
+   * queue limit does not apply: they were accepted once already.
+   */
+  restore(messages: ReadonlyArray<{ op: OpId; packet: PublishPacket }>, now: number): Action[] {
+    this.queue.unshiftAll(messages.map(({ op, packet }) => ({ kind: 'publish' as const, op, packet, phase: 'ack' as const })))
+    this.flush(now)
+    return this.take()
   }
 
   subscribe(op: OpId, packet: Omit<SubscribePacket, 'messageId'>, now: number): Action[] {

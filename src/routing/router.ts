@@ -11,6 +11,8 @@ export interface Sink<M> {
 interface Route<M> {
   subscription: Subscription
   sinks: Set<Sink<M>>
+  /** The broker granted it (so it is worth making again on a fresh session). */
+  confirmed: boolean
 }
 
 /**
@@ -67,9 +69,16 @@ export class Router<M extends { topic: string }> {
     }
   }
 
-  /** Every subscription recorded, for re-subscribing on a fresh session. */
-  subscriptions(): Subscription[] {
-    return [...this.exact.values(), ...this.wildcard.values()].map((r) => r.subscription)
+  /** Marks a filter as granted by the broker. */
+  confirm(filter: string): void {
+    const route = this.route(filter)
+    if (route) route.confirmed = true
+  }
+
+  /** Every subscription recorded (or only those the broker granted), for re-subscribing on a fresh session. */
+  subscriptions(options: { confirmedOnly?: boolean } = {}): Subscription[] {
+    const routes = [...this.exact.values(), ...this.wildcard.values()]
+    return routes.filter((r) => r.confirmed || !options.confirmedOnly).map((r) => r.subscription)
   }
 
   /** The QoS recorded for a filter. */
@@ -102,7 +111,7 @@ export class Router<M extends { topic: string }> {
   }
 
   private create(subscription: Subscription): Route<M> {
-    const route: Route<M> = { subscription, sinks: new Set() }
+    const route: Route<M> = { subscription, sinks: new Set(), confirmed: false }
     this.table(subscription.topic).set(subscription.topic, route)
     return route
   }

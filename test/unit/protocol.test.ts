@@ -11,6 +11,7 @@ function protocol(overrides: Partial<ProtocolOptions> = {}): Protocol {
     keepalive: 10,
     maxInflight: 20,
     queueLimit: 100,
+    queueQoS0: true,
     ...overrides,
   })
 }
