@@ -276,7 +276,8 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   private refusal(): MqttError | undefined {
     if (this.ending) return new ClientClosedError('Client is ending: no new operations are accepted')
     if (this.currentState === 'disconnected') {
-      return new ConnectionClosedError('Client is disconnected and will not reconnect', { cause: this.permanentFailure })
+      const why = this.permanentFailure ? `: ${this.permanentFailure.message}` : ''
+      return new ConnectionClosedError(`Client is disconnected and will not reconnect${why}`, { cause: this.permanentFailure })
     }
     return undefined
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { IncomingPacket, IncomingPublishPacket, PublishPacket } from '../../src/codec/packets.js'
-import { ConnectionRefusedError, KeepaliveTimeoutError, ProtocolError, QueueFullError, ReasonCodeError } from '../../src/errors.js'
+import { ConnectionRefusedError, KeepaliveTimeoutError, OfflineError, ProtocolError, QueueFullError, ReasonCodeError } from '../../src/errors.js'
 import { type Action, Protocol, type ProtocolOptions } from '../../src/protocol/protocol.js'
 
 function protocol(overrides: Partial<ProtocolOptions> = {}): Protocol {
@@ -160,6 +160,33 @@ describe('publishing', () => {
     expect(s?.op).toBe(3)
     expect(s?.error).toBeInstanceOf(QueueFullError)
     expect(p.queued).toBe(2)
+  })
+})
+
+describe('offline publishing', () => {
+  it('queues QoS 0 while offline by default and sends it after CONNACK', () => {
+    const p = protocol()
+    expect(settled(p.publish(1, pub('a', 0), 0))).toEqual([])
+    p.connectionOpened(1)
+    const actions = p.packetReceived({ cmd: 'connack', sessionPresent: false, returnCode: 0 }, 2)
+    expect(cmds(actions)).toEqual(['publish'])
+  })
+
+  it('rejects QoS 0 while offline with OfflineError when queueQoS0 is off, but still queues QoS 1', () => {
+    const p = protocol({ queueQoS0: false })
+    const [s] = settled(p.publish(1, pub('a', 0), 0))
+    expect(s?.error).toBeInstanceOf(OfflineError)
+    expect(settled(p.publish(2, pub('b', 1), 0))).toEqual([])
+    expect(p.queued).toBe(1)
+  })
+
+  it('sends restored messages ahead of what was queued, and beyond the queue limit', () => {
+    const p = protocol({ queueLimit: 1 })
+    p.publish(1, pub('new', 1), 0)
+    p.restore([{ op: 8, packet: pub('old-1', 1) }, { op: 9, packet: pub('old-2', 2) }], 0)
+    p.connectionOpened(1)
+    const packets = sent(p.packetReceived({ cmd: 'connack', sessionPresent: false, returnCode: 0 }, 2)) as PublishPacket[]
+    expect(packets.map((x) => x.topic)).toEqual(['old-1', 'old-2', 'new'])
   })
 })
 

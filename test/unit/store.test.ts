@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest'
+import { Outbox } from '../../src/client/outbox.js'
+import type { PublishPacket } from '../../src/codec/packets.js'
+import { MemoryStore } from '../../src/store/memory-store.js'
+
+const pub = (topic: string, qos: 0 | 1 | 2): PublishPacket => ({ cmd: 'publish', topic, payload: 'p', qos, retain: false, dup: false })
+const tick = () => new Promise((r) => setTimeout(r, 0))
+
+describe('Outbox over a MemoryStore', () => {
+  it('stores QoS 1 and 2 publishes when accepted and removes them once settled; QoS 0 is never stored', async () => {
+    const store = new MemoryStore()
+    const outbox = new Outbox(store, (e) => {
+      throw e
+    })
+    outbox.accepted(1, pub('a', 1))
+    outbox.accepted(2, pub('b', 0))
+    outbox.accepted(3, pub('c', 2))
+    await tick()
+    expect((await store.load()).map((m) => [m.key, m.topic, m.qos])).toEqual([
+      [1, 'a', 1],
+      [2, 'c', 2],
+    ])
+    outbox.settled(1)
+    outbox.settled(2)
+    await tick()
+    expect((await store.load()).map((m) => m.topic)).toEqual(['c'])
+  })
+
+  it('hands back what an earlier run left, oldest first, and numbers new messages after it', async () => {
+    const store = new MemoryStore()
+    await store.put({ key: 7, topic: 'later', payload: 'x', qos: 1, retain: false })
+    await store.put({ key: 3, topic: 'earlier', payload: new Uint8Array([1]), qos: 2, retain: true })
+    const outbox = new Outbox(store, () => undefined)
+    let op = 100
+    const restored = await outbox.restore(() => op++)
+    expect(restored.map((r) => [r.op, r.packet.topic, r.packet.qos, r.packet.retain])).toEqual([
+      [100, 'earlier', 2, true],
+      [101, 'later', 1, false],
+    ])
+    outbox.accepted(5, pub('new', 1))
+    outbox.settled(100)
+    await tick()
+    expect((await store.load()).map((m) => [m.key, m.topic])).toEqual([
+      [7, 'later'],
+      [8, 'new'],
+    ])
+  })
+
+  it('reports a failing store instead of throwing, and still hands back nothing on a failed load', async () => {
+    const errors: unknown[] = []
+    const broken = {
+      load: () => Promise.reject(new Error('no db')),
+      put: () => Promise.reject(new Error('full')),
+      delete: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    }
+    const outbox = new Outbox(broken, (e) => errors.push(e))
+    expect(await outbox.restore(() => 1)).toEqual([])
+    outbox.accepted(1, pub('a', 1))
+    await tick()
+    expect(errors.map((e) => (e as Error).message)).toEqual(['no db', 'full'])
+  })
+})
