@@ -1,4 +1,4 @@
-import { connect, type ClientOptions, type Message, type MqttClient, type QoS } from 'ts-mqtt-ws'
+import { connect, type ClientOptions, IndexedDBStore, type Message, type MqttClient, type QoS } from 'ts-mqtt-ws'
 
 // The demo page of the tutorial this project grew from: connect, subscribe to a topic, publish to
 // it, and list what arrives; open it in two tabs to see messages go across. Beyond the tutorial:
@@ -14,7 +14,17 @@ const subscriptionList = $<HTMLUListElement>('subscriptions')
 const connectButton = $<HTMLButtonElement>('connect')
 const disconnectButton = $<HTMLButtonElement>('disconnect')
 
-field('broker').value = new URLSearchParams(location.search).get('broker') ?? `ws://${location.hostname || 'localhost'}:8888`
+// Settings beyond the form come from the address, e.g. ?topic=t&keepalive=5&minDelay=2000&clientId=me&store=indexeddb&autoconnect
+const params = new URLSearchParams(location.search)
+field('broker').value = params.get('broker') ?? `ws://${location.hostname || 'localhost'}:8888`
+field('topic').value = params.get('topic') ?? field('topic').value
+
+declare global {
+  interface Window {
+    /** The demo's client, to play with from the browser console. */
+    client?: MqttClient
+  }
+}
 
 let client: MqttClient | undefined
 
@@ -89,7 +99,15 @@ async function subscribe(filter: string, qos: QoS, extra?: (msg: Message) => voi
 }
 
 function connectOptions(): ClientOptions {
-  const options: ClientOptions = { keepalive: 30, reconnect: { minDelay: 500, maxDelay: 5000 } }
+  const minDelay = Number(params.get('minDelay') ?? 500)
+  const options: ClientOptions = {
+    keepalive: Number(params.get('keepalive') ?? 30),
+    reconnect: { minDelay, maxDelay: Math.max(5000, minDelay) },
+  }
+  const clientId = params.get('clientId')
+  if (clientId) options.clientId = clientId
+  // With a store in IndexedDB, accepted QoS 1/2 messages survive a reload of the page.
+  if (params.get('store') === 'indexeddb') options.store = new IndexedDBStore(clientId ?? 'demo')
   const willTopic = field('will-topic').value
   if (willTopic) options.will = { topic: willTopic, payload: field('will-payload').value, qos: 1 }
   return options
@@ -103,6 +121,7 @@ async function onConnect(): Promise<void> {
     showError(err)
     return
   }
+  window.client = client
   for (const event of ['connect', 'reconnect', 'close', 'offline', 'end'] as const) client.on(event, showStatus)
   client.on('error', showError)
   showStatus()
@@ -114,6 +133,7 @@ async function onDisconnect(): Promise<void> {
   if (!c) return
   await c.end()
   client = undefined
+  window.client = undefined
   subscriptionList.replaceChildren()
   showStatus()
   status.textContent = 'closed'
@@ -141,3 +161,4 @@ field('message').addEventListener('keydown', (e) => {
   if (e.key === 'Enter') void onPublish()
 })
 showStatus()
+if (params.has('autoconnect')) void onConnect()

@@ -7,6 +7,9 @@ export type { Payload } from './client/payload.js'
 export type { Granted, MessageHandler, PublishOptions, SubscribeOptions, SubscriptionMap } from './client/requests.js'
 export type * from './codec/packets.js'
 export type { WebSocketConstructor, WebSocketLike } from './transport/websocket.js'
+export type { Store, StoredMessage } from './store/store.js'
+export { MemoryStore } from './store/memory-store.js'
+export { IndexedDBStore } from './store/indexeddb-store.js'
 export { matchTopic, validateTopicFilter, validateTopicName } from './routing/topic.js'
 export {
   ClientClosedError,
@@ -17,6 +20,7 @@ export {
   InvalidTopicError,
   KeepaliveTimeoutError,
   MqttError,
+  OfflineError,
   ProtocolError,
   QueueFullError,
   ReasonCodeError,

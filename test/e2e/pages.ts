@@ -18,6 +18,10 @@ export function watchErrors(page: Page): string[] {
 
 export interface DemoOptions {
   base?: string
+  /** The broker to connect to; default the harness broker */
+  broker?: string
+  /** More settings in the address, e.g. { keepalive: '1' } */
+  params?: Record<string, string>
   qos?: 0 | 1 | 2
   will?: { topic: string; payload: string }
 }
@@ -25,14 +29,20 @@ export interface DemoOptions {
 /** Opens the demo pointed at the test broker, connects, and waits until the topic is subscribed. */
 export async function openDemo(page: Page, topic: string, options: DemoOptions = {}): Promise<void> {
   const base = options.base ?? env('E2E_DEMO_URL')
-  await page.goto(`${base}?broker=${encodeURIComponent(env('E2E_BROKER_URL'))}`)
-  await page.fill('#topic', topic)
-  await page.selectOption('#qos', String(options.qos ?? 0))
-  if (options.will) {
-    await page.fill('#will-topic', options.will.topic)
-    await page.fill('#will-payload', options.will.payload)
+  const query = new URLSearchParams({ broker: options.broker ?? env('E2E_BROKER_URL'), ...options.params })
+  await page.goto(`${base}?${query}`)
+  if (options.params && 'autoconnect' in options.params) {
+    // The page connects by itself, to the topic in its address.
+    if (options.params.topic !== topic) throw new Error('autoconnect needs params.topic')
+  } else {
+    await page.fill('#topic', topic)
+    await page.selectOption('#qos', String(options.qos ?? 0))
+    if (options.will) {
+      await page.fill('#will-topic', options.will.topic)
+      await page.fill('#will-payload', options.will.payload)
+    }
+    await page.click('#connect')
   }
-  await page.click('#connect')
   await expect(page.locator('#status')).toHaveText('connected')
   await expect(page.locator(`#subscriptions li[data-filter="${topic}"]`)).toHaveAttribute('data-state', 'active')
 }
@@ -47,4 +57,15 @@ export async function publish(page: Page, text: string, options: { qos?: 0 | 1 |
 /** The received list as text, without the timestamps. */
 export async function receivedTexts(page: Page): Promise<string[]> {
   return (await page.locator('#messages li').allTextContents()).map((t) => t.replace(/^\[\d\d:\d\d:\d\d\] /, ''))
+}
+
+/** Records every text the status element shows, so short-lived states are not missed. */
+export async function recordStatus(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const status = document.getElementById('status') as HTMLElement
+    const seen: string[] = [status.textContent ?? '']
+    ;(window as unknown as { statusHistory: string[] }).statusHistory = seen
+    new MutationObserver(() => seen.push(status.textContent ?? '')).observe(status, { childList: true, characterData: true, subtree: true })
+  })
+  return () => page.evaluate(() => (window as unknown as { statusHistory: string[] }).statusHistory)
 }

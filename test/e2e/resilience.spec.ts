@@ -1,0 +1,111 @@
+import { expect, test } from '@playwright/test'
+import { startFaultProxy } from '../harness/fault-proxy.js'
+import { startMosquitto } from '../harness/mosquitto.js'
+import { env, openDemo, publish, recordStatus, uniqueTopic } from './pages.js'
+
+test('the demo goes from reconnecting back to connected across a broker restart, and messages flow again', async ({ context }) => {
+  const broker = await startMosquitto()
+  try {
+    const topic = uniqueTopic()
+    const a = await context.newPage()
+    const b = await context.newPage()
+    await openDemo(a, topic, { qos: 1, broker: broker.url })
+    await openDemo(b, topic, { qos: 1, broker: broker.url })
+    await publish(a, 'before the restart', { qos: 1 })
+    await expect(b.locator('#messages li')).toHaveCount(1)
+
+    const history = await recordStatus(a)
+    await broker.restart()
+    await expect(a.locator('#status')).toHaveText('connected', { timeout: 20_000 })
+    await expect(b.locator('#status')).toHaveText('connected', { timeout: 20_000 })
+    expect(await history()).toEqual(expect.arrayContaining(['reconnecting', 'connected']))
+    expect((await history()).indexOf('reconnecting')).toBeLessThan((await history()).lastIndexOf('connected'))
+
+    // The restarted broker kept no session: the pages subscribed again by themselves.
+    await publish(a, 'after the restart', { qos: 1 })
+    await expect(b.locator('#messages li')).toHaveCount(2)
+    await expect(b.locator('#messages li').last()).toHaveText(/after the restart$/)
+  } finally {
+    await broker.close()
+  }
+})
+
+test('holds back retries while the browser is offline and reconnects when it is online again', async ({ context }) => {
+  const page = await context.newPage()
+  await openDemo(page, uniqueTopic(), { params: { minDelay: '100' } })
+  await page.evaluate(() => {
+    const w = window as unknown as { reconnects: number; client: { on(e: string, f: () => void): void } }
+    w.reconnects = 0
+    w.client.on('reconnect', () => w.reconnects++)
+  })
+  await context.setOffline(true)
+  await expect(page.locator('#status')).toHaveText('reconnecting')
+  // Many backoff periods pass; no attempt is made while navigator.onLine is false.
+  await page.waitForTimeout(1500)
+  expect(await page.evaluate(() => (window as unknown as { reconnects: number }).reconnects)).toBe(0)
+  await context.setOffline(false)
+  await expect(page.locator('#status')).toHaveText('connected')
+  expect(await page.evaluate(() => (window as unknown as { reconnects: number }).reconnects)).toBe(1)
+})
+
+for (const [timers, workerAllowed] of [['Worker timers', true], ['plain timers, the control', false]] as const) {
+  test(`keepalive with main-thread timers 20 s late, as in a background tab: ${timers}`, async ({ page }) => {
+    await page.addInitScript((allowWorker: boolean) => {
+      // Every main-thread timer fires 20 s late, as Chrome's throttling of hidden tabs makes them.
+      const original = window.setTimeout
+      window.setTimeout = ((fn: () => void, ms?: number) => original(fn, (ms ?? 0) + 20_000)) as typeof setTimeout
+      if (!allowWorker) (window as unknown as { Worker?: unknown }).Worker = undefined
+    }, workerAllowed)
+    await openDemo(page, uniqueTopic(), { params: { keepalive: '1' } })
+    const history = await recordStatus(page)
+    // aedes drops a client silent for 1.5 keepalive periods: 1.5 s here.
+    await page.waitForTimeout(5000)
+    if (workerAllowed) {
+      expect(await history()).toEqual(['connected'])
+      await expect(page.locator('#status')).toHaveText('connected')
+    } else {
+      expect(await history()).toContain('reconnecting')
+    }
+  })
+}
+
+test('a QoS 1 message accepted before a page reload is delivered after the page comes back', async ({ context }) => {
+  const proxy = await startFaultProxy({ port: Number(new URL(env('E2E_BROKER_URL')).port) })
+  try {
+    const topic = uniqueTopic()
+    const watcher = await context.newPage()
+    await openDemo(watcher, topic, { qos: 1 })
+
+    const clientId = `reload-${Date.now()}`
+    const page = await context.newPage()
+    await openDemo(page, topic, { broker: proxy.url, params: { topic, clientId, store: 'indexeddb', autoconnect: '' } })
+    proxy.stall(true) // the broker stops answering: no PUBACK will come
+    await publish(page, 'survives the reload', { qos: 1 })
+    const stored = () =>
+      page.evaluate(
+        (name) =>
+          new Promise<number>((resolve, reject) => {
+            const open = indexedDB.open(`ts-mqtt-ws:${name}`)
+            open.onerror = () => reject(open.error)
+            open.onsuccess = () => {
+              const count = open.result.transaction('outgoing').objectStore('outgoing').count()
+              count.onsuccess = () => {
+                resolve(count.result)
+                open.result.close()
+              }
+            }
+          }),
+        clientId,
+      )
+    await expect.poll(stored).toBe(1)
+
+    await page.reload() // autoconnect is in the address: the page connects again by itself
+    proxy.dropAll()
+    proxy.stall(false)
+    await expect(page.locator('#status')).toHaveText('connected')
+    await expect(watcher.locator('#messages li')).toHaveText([/survives the reload$/])
+    await expect.poll(stored).toBe(0) // acknowledged, so gone from the store
+  } finally {
+    await proxy.close()
+  }
+})
