@@ -8,7 +8,7 @@ import websocketStream from 'websocket-stream'
  * broker.js does, optionally with plain MQTT over TCP beside it.
  *
  * @param {{ port?: number, host?: string, tcpPort?: number, log?: boolean | ((line: string) => void) }} [options]
- * @returns {Promise<{ url: string, port: number, tcpPort?: number, tcpUrl?: string, aedes: import('aedes').Aedes, close(): Promise<void> }>}
+ * @returns {Promise<{ url: string, port: number, tcpPort?: number, tcpUrl?: string, aedes: import('aedes').Aedes, close(): Promise<void>, restart(): Promise<any> }>}
  */
 export async function startAedesBroker(options = {}) {
   const host = options.host ?? '127.0.0.1'
@@ -60,6 +60,11 @@ export async function startAedesBroker(options = {}) {
     tcpUrl: tcpPort === undefined ? undefined : `mqtt://${host}:${tcpPort}`,
     aedes,
     close,
+    /** A broker restart: this one closes, and a fresh one (no sessions kept) takes the same ports. */
+    restart: async () => {
+      await close()
+      return startAedesBroker({ ...options, port, tcpPort: options.tcpPort === undefined ? undefined : tcpPort })
+    },
   }
 }
 

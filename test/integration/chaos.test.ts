@@ -187,12 +187,12 @@ describe.each(brokers)('against %s, with connections dropped at random about eve
   })
 })
 
-describe('resources and reconnect storms', () => {
-  let broker: Awaited<ReturnType<typeof startAedesBroker>>
+describe.each(brokers)('resources and reconnect storms, against %s', (_name, start) => {
+  let broker: Broker
   let proxy: FaultProxy
 
   async function setup(): Promise<void> {
-    broker = await startAedesBroker({ port: 0 })
+    broker = await start()
     cleanup.push(() => broker.close())
     proxy = await startFaultProxy({ port: broker.port })
     cleanup.push(() => proxy.close())
