@@ -1,5 +1,15 @@
-import { expect, test } from '@playwright/test'
+import { type Page, expect, test } from '@playwright/test'
 import { openDemo, publish, receivedTexts, uniqueTopic, watchErrors } from './pages.js'
+
+/** Adds a subscription row on the demo page and waits until the broker granted it. */
+async function watch(page: Page, filter: string, qos: 0 | 1 | 2 = 0) {
+  await page.fill('#filter', filter)
+  await page.selectOption('#filter-qos', String(qos))
+  await page.click('#subscribe')
+  const row = page.locator(`#subscriptions li[data-filter="${filter}"]`)
+  await expect(row).toHaveAttribute('data-state', 'active')
+  return row
+}
 
 test('two tabs exchange messages at QoS 0, 1 and 2', async ({ context }) => {
   const topic = uniqueTopic()
@@ -40,11 +50,7 @@ test('closing a tab without end() delivers its will to the other tab', async ({ 
   const willTopic = uniqueTopic('will')
   const watcher = await context.newPage()
   await openDemo(watcher, topic)
-  await watcher.fill('#filter', willTopic)
-  await watcher.selectOption('#filter-qos', '1')
-  await watcher.click('#subscribe')
-  const willRow = watcher.locator(`#subscriptions li[data-filter="${willTopic}"]`)
-  await expect(willRow).toHaveAttribute('data-state', 'active')
+  const willRow = await watch(watcher, willTopic, 1)
 
   const leaving = await context.newPage()
   await openDemo(leaving, topic, { will: { topic: willTopic, payload: 'the other tab is gone' } })
@@ -58,10 +64,7 @@ test('a graceful disconnect does not deliver the will', async ({ context }) => {
   const willTopic = uniqueTopic('will')
   const watcher = await context.newPage()
   await openDemo(watcher, topic)
-  await watcher.fill('#filter', willTopic)
-  await watcher.click('#subscribe')
-  const willRow = watcher.locator(`#subscriptions li[data-filter="${willTopic}"]`)
-  await expect(willRow).toHaveAttribute('data-state', 'active')
+  const willRow = await watch(watcher, willTopic)
 
   const leaving = await context.newPage()
   await openDemo(leaving, topic, { will: { topic: willTopic, payload: 'should not arrive' } })
@@ -77,11 +80,7 @@ test('each subscription handler sees only the messages its filter matches', asyn
   const base = uniqueTopic()
   const page = await context.newPage()
   await openDemo(page, `${base}/room/temp`)
-  for (const filter of [`${base}/+/temp`, `${base}/other/#`]) {
-    await page.fill('#filter', filter)
-    await page.click('#subscribe')
-    await expect(page.locator(`#subscriptions li[data-filter="${filter}"]`)).toHaveAttribute('data-state', 'active')
-  }
+  for (const filter of [`${base}/+/temp`, `${base}/other/#`]) await watch(page, filter)
   await publish(page, '21.5')
   await expect(page.locator(`#subscriptions li[data-filter="${base}/+/temp"] .count`)).toHaveText('1')
   await expect(page.locator(`#subscriptions li[data-filter="${base}/room/temp"] .count`)).toHaveText('1')

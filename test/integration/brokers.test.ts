@@ -9,6 +9,7 @@ import {
   SubscribeError,
 } from '../../src/index.js'
 import { startAedesBroker } from '../harness/aedes-broker.js'
+import { type Broker, bothBrokers } from '../harness/brokers.js'
 import { startMosquitto } from '../harness/mosquitto.js'
 import { waitUntil } from '../harness/wait.js'
 
@@ -16,19 +17,7 @@ import { waitUntil } from '../harness/wait.js'
  * The client against two independent brokers, with MQTT.js as the independent peer: whatever
  * ts-mqtt-ws sends, MQTT.js must read as sent, and the other way round.
  */
-interface Broker {
-  url: string
-  close(): Promise<void>
-}
-
-// Mosquitto 2.0.11 over WebSocket leaves messages queued behind max_inflight_messages (20) unsent
-// after the in-flight ones complete (MQTT.js stalls the same way), so the bulk QoS 2 test raises it.
-const MOSQUITTO_BULK = 'max_inflight_messages 1000\nmax_queued_messages 10000'
-
-const brokers: Array<[string, () => Promise<Broker>]> = [
-  ['aedes', () => startAedesBroker({ port: 0 })],
-  ['mosquitto', () => startMosquitto({ extraConfig: MOSQUITTO_BULK })],
-]
+const brokers = bothBrokers
 
 let seq = 0
 const unique = (name: string) => `it/${process.pid}/${++seq}/${name}`

@@ -2,28 +2,15 @@ import mqtt from 'mqtt'
 import WebSocket from 'ws'
 import { afterEach, describe, expect, it } from 'vitest'
 import { connect, type MqttClient } from '../../src/index.js'
-import { startAedesBroker } from '../harness/aedes-broker.js'
 import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.js'
-import { startMosquitto } from '../harness/mosquitto.js'
+import { type Broker, bothBrokers } from '../harness/brokers.js'
 import { waitUntil } from '../harness/wait.js'
 
 /**
  * The client under real faults: a proxy between it and the broker drops every connection at
  * random, about every 200 ms, from a fixed seed. Counts, never timings, decide the results.
  */
-interface Broker {
-  url: string
-  port: number
-  close(): Promise<void>
-}
-
-// Mosquitto's defaults (20 in flight, 1,000 queued) would drop or stall a bulk run: raise them.
-const MOSQUITTO_BULK = 'max_inflight_messages 0\nmax_queued_messages 100000\nmax_queued_bytes 0'
-
-const brokers: Array<[string, () => Promise<Broker>]> = [
-  ['aedes', () => startAedesBroker({ port: 0 })],
-  ['mosquitto', () => startMosquitto({ extraConfig: MOSQUITTO_BULK })],
-]
+const brokers = bothBrokers
 
 const cleanup: Array<() => Promise<unknown>> = []
 afterEach(async () => {
