@@ -1,5 +1,6 @@
 import { concatBytes } from '../bytes.js'
 import { ConnectionClosedError, type MqttError, ProtocolError, TransportError } from '../errors.js'
+import { nextTask } from './next-task.js'
 import type { Transport, TransportHandlers } from './transport.js'
 
 /**
@@ -24,7 +25,7 @@ export interface WebSocketConstructor {
 }
 
 const OPEN = 1
-/** Small packets written in one turn are joined up to this size; a larger packet goes in a frame of its own. */
+/** Small packets written before a flush are joined up to this size; a larger packet goes in a frame of its own. */
 const MAX_JOINED_FRAME = 64 * 1024
 
 interface MessageEventLike {
@@ -41,8 +42,8 @@ interface ErrorEventLike {
 
 /**
  * MQTT over one WebSocket (MQTT §6): asks for the `mqtt` subprotocol, takes binary frames only,
- * and joins the packets written in one event-loop turn into as few frames as it can, since
- * per-frame cost, not per-byte cost, dominates small messages in browsers.
+ * and joins the packets written until the next task (see next-task.ts) into as few frames as it
+ * can, since per-frame cost, not per-byte cost, dominates small messages in browsers.
  */
 export class WebSocketTransport implements Transport {
   private readonly socket: WebSocketLike
@@ -88,7 +89,7 @@ export class WebSocketTransport implements Transport {
     this.pendingBytes += bytes.length
     if (!this.flushQueued) {
       this.flushQueued = true
-      queueMicrotask(() => this.flush())
+      nextTask(() => this.flush())
     }
   }
 
