@@ -494,7 +494,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
 }
 
 function handlerSink(handler: MessageHandler): Sink<Message> {
-  return { deliver: handler, end: () => undefined }
+  return { deliver: handler, end: noValue }
 }
 
 /** Passwords never leave the client, not even in packetsend events. */

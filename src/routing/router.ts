@@ -10,7 +10,12 @@ export interface Sink<M> {
 
 interface Route<M> {
   subscription: Subscription
-  sinks: Set<Sink<M>>
+  /**
+   * Usually one. Replaced, never changed in place: an exact-size array costs far less than a Set
+   * or a grown array when thousands of filters have a handler each, and a dispatch under way
+   * keeps the list it started with when a sink unsubscribes.
+   */
+  sinks: ReadonlyArray<Sink<M>>
   /** The broker granted it (so it is worth making again on a fresh session). */
   confirmed: boolean
 }
@@ -27,12 +32,13 @@ export class Router<M extends { topic: string }> {
   add(subscription: Subscription, sink?: Sink<M>): void {
     const route = this.route(subscription.topic) ?? this.create(subscription)
     route.subscription = subscription
-    if (sink) route.sinks.add(sink)
+    if (sink) route.sinks = withSink(route.sinks, sink)
   }
 
   /** Adds a sink to a recorded filter, leaving its subscription as it is. */
   addSink(filter: string, sink: Sink<M>): void {
-    this.route(filter)?.sinks.add(sink)
+    const route = this.route(filter)
+    if (route) route.sinks = withSink(route.sinks, sink)
   }
 
   /** Whether this filter is recorded. */
@@ -44,8 +50,8 @@ export class Router<M extends { topic: string }> {
   removeSink(filter: string, sink: Sink<M>): boolean {
     const route = this.route(filter)
     if (!route) return true
-    route.sinks.delete(sink)
-    return route.sinks.size === 0
+    route.sinks = route.sinks.filter((s) => s !== sink)
+    return route.sinks.length === 0
   }
 
   /** Forgets a filter without ending its sinks (they are told why by other means). */
@@ -111,7 +117,7 @@ export class Router<M extends { topic: string }> {
   }
 
   private create(subscription: Subscription): Route<M> {
-    const route: Route<M> = { subscription, sinks: new Set(), confirmed: false }
+    const route: Route<M> = { subscription, sinks: [], confirmed: false }
     this.table(subscription.topic).set(subscription.topic, route)
     return route
   }
@@ -120,4 +126,8 @@ export class Router<M extends { topic: string }> {
     // A shared subscription never matches by key, since its filter is not a topic.
     return isWildcardFilter(filter) || filter.startsWith('$share/') ? this.wildcard : this.exact
   }
+}
+
+function withSink<M>(sinks: ReadonlyArray<Sink<M>>, sink: Sink<M>): ReadonlyArray<Sink<M>> {
+  return sinks.includes(sink) ? sinks : [...sinks, sink]
 }
