@@ -2,6 +2,7 @@ import { Buffer } from './shims/buffer.js'
 import { generate, writeToStream } from 'mqtt-packet'
 import type { Packet as WirePacket } from 'mqtt-packet'
 import { ProtocolError } from '../errors.js'
+import { encodeFast } from './fast-encode.js'
 import type { Packet, ProtocolVersion } from './packets.js'
 
 // mqtt-packet otherwise fills a cache of 65,536 two-byte Buffers on its first encode: several MB
@@ -14,6 +15,8 @@ import type { Packet, ProtocolVersion } from './packets.js'
  * validate input before it gets here, so a throw means a bug, reported as a ProtocolError.
  */
 export function encode(packet: Packet, protocolVersion: ProtocolVersion): Uint8Array {
+  const fast = encodeFast(packet, protocolVersion)
+  if (fast) return fast
   try {
     return generate(toWire(packet), { protocolVersion })
   } catch (err) {

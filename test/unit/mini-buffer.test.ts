@@ -60,6 +60,19 @@ describe('MiniBuffer against Node Buffer', () => {
     expect([...target]).toEqual([...nativeTarget])
   })
 
+  it('copies whole buffers, views at an offset, and ranges past either end as Node does', () => {
+    const bytes = Uint8Array.from({ length: 12 }, (_, i) => i + 1)
+    const mini = Mini.from(bytes.buffer, 2, 8)
+    const native = Buffer.from(bytes.buffer, 2, 8)
+    const cases: Array<[number, number?, number?]> = [[0], [3], [0, 0, 8], [2, 5, 7], [0, 6, 20], [6, 2], [2, 3, 1], [0, 8, 8]]
+    for (const [targetStart, sourceStart, sourceEnd] of cases) {
+      const target = Mini.alloc(6)
+      const nativeTarget = Buffer.alloc(6)
+      expect(mini.copy(target, targetStart, sourceStart, sourceEnd)).toBe(native.copy(nativeTarget, targetStart, sourceStart, sourceEnd))
+      expect([...target]).toEqual([...nativeTarget])
+    }
+  })
+
   it('reads and writes big-endian integers as Node does, and refuses to go past the end', () => {
     const mini = Mini.alloc(8)
     const native = Buffer.alloc(8)

@@ -25,9 +25,12 @@ export class MiniBuffer extends Uint8Array {
   }
 
   copy(target: Uint8Array, targetStart = 0, sourceStart = 0, sourceEnd = this.length): number {
-    const part = this.subarray(sourceStart, Math.min(sourceEnd, sourceStart + target.length - targetStart))
-    target.set(part, targetStart)
-    return part.length
+    const length = Math.max(0, Math.min(sourceEnd, this.length, sourceStart + target.length - targetStart) - sourceStart)
+    if (length === 0) return 0
+    // A plain view, not this.subarray(): that goes through the subclass's constructor, which
+    // engines make slow, and the encoder copies every payload through here.
+    target.set(new Uint8Array(this.buffer, this.byteOffset + sourceStart, length), targetStart)
+    return length
   }
 
   readUInt8(offset = 0): number {

@@ -1,0 +1,68 @@
+import { utf8Length } from '../bytes.js'
+import type { AckPacket, Packet, ProtocolVersion, PublishPacket } from './packets.js'
+
+/** Largest remaining length MQTT can express (four length bytes). */
+const MAX_REMAINING = 268_435_455
+const utf8 = new TextEncoder()
+const ACK_TYPE = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 } as const
+
+/**
+ * The packets a busy client sends most, PUBLISH and the four acknowledgements, written straight
+ * into one Uint8Array. Going through mqtt-packet costs several Buffer objects per packet, and in
+ * browsers each is a Uint8Array subclass (see shims/mini-buffer.ts), which engines build slowly.
+ * Returns undefined for anything else, or when MQTT 5.0 properties or a reason code are present:
+ * mqtt-packet writes those. test/unit/fast-encode.test.ts holds both to the same bytes.
+ */
+export function encodeFast(packet: Packet, protocolVersion: ProtocolVersion): Uint8Array | undefined {
+  if (packet.cmd === 'publish') return encodePublish(packet, protocolVersion)
+  if (packet.cmd === 'puback' || packet.cmd === 'pubrec' || packet.cmd === 'pubrel' || packet.cmd === 'pubcomp') {
+    return encodeAck(packet)
+  }
+  return undefined
+}
+
+function encodePublish(packet: PublishPacket, protocolVersion: ProtocolVersion): Uint8Array | undefined {
+  const { topic, payload, qos } = packet
+  if (packet.properties !== undefined || (qos > 0 && packet.messageId === undefined)) return undefined
+  const topicLength = utf8Length(topic)
+  const payloadLength = typeof payload === 'string' ? utf8Length(payload) : payload.length
+  // MQTT 5.0: an empty property list is one zero byte.
+  const remaining = 2 + topicLength + (qos > 0 ? 2 : 0) + (protocolVersion === 5 ? 1 : 0) + payloadLength
+  if (remaining > MAX_REMAINING || topicLength > 0xffff) return undefined // mqtt-packet reports it
+  const out = new Uint8Array(1 + lengthBytes(remaining) + remaining)
+  out[0] = 0x30 | (packet.dup ? 0x08 : 0) | (qos << 1) | (packet.retain ? 0x01 : 0)
+  let at = writeLength(out, 1, remaining)
+  out[at++] = topicLength >> 8
+  out[at++] = topicLength & 0xff
+  at += utf8.encodeInto(topic, out.subarray(at, at + topicLength)).written
+  if (qos > 0) {
+    const id = packet.messageId ?? 0
+    out[at++] = id >> 8
+    out[at++] = id & 0xff
+  }
+  if (protocolVersion === 5) out[at++] = 0
+  if (typeof payload === 'string') utf8.encodeInto(payload, out.subarray(at))
+  else out.set(payload, at)
+  return out
+}
+
+function encodeAck(packet: AckPacket): Uint8Array | undefined {
+  // A success without properties is the short form in both versions (MQTT 5.0 §3.4.2.1).
+  if (packet.properties !== undefined || (packet.reasonCode !== undefined && packet.reasonCode !== 0)) return undefined
+  const id = packet.messageId
+  return Uint8Array.of(ACK_TYPE[packet.cmd], 2, id >> 8, id & 0xff)
+}
+
+function lengthBytes(n: number): number {
+  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : 4
+}
+
+function writeLength(out: Uint8Array, at: number, n: number): number {
+  do {
+    let byte = n % 128
+    n = Math.floor(n / 128)
+    if (n > 0) byte |= 0x80
+    out[at++] = byte
+  } while (n > 0)
+  return at
+}
