@@ -50,7 +50,7 @@ function build(mode: string): UserConfig['build'] {
   return {
     emptyOutDir: !iife,
     sourcemap: true,
-    minify: iife,
+    minify: iife && !process.env.BENCH_NO_MINIFY,
     lib: {
       entry: here('src/index.ts'),
       name: 'TsMqttWs',

@@ -1,0 +1,141 @@
+// One small face for each client measured, so that every scenario runs the same code against all
+// of them, in Node and in Chromium alike. Each adapter uses its library the way its own README
+// shows, with reconnect off and MQTT 3.1.1.
+//
+//   connect(url)                       resolves once the CONNACK is in
+//   subscribe(topic, qos, onMessage)   resolves once the SUBACK is in; onMessage(payloadBytes)
+//   publish(topic, payload, qos)       resolves when the library says the message is done
+//                                      (written at QoS 0, acknowledged at QoS 1 and 2)
+//   end()                              a graceful disconnect
+//
+// Handlers are looked up by exact topic where the library has no per-subscription handlers of its
+// own (MQTT.js, Paho): that is what an application does with them.
+
+let clientCount = 0
+const clientId = (lib) => `bench-${lib}-${Date.now().toString(36)}-${clientCount++}`
+
+function tsMqttWs(lib, WebSocket) {
+  let client
+  return {
+    async connect(url, extra = {}) {
+      client = await lib.connectAsync(url, { WebSocket, clientId: clientId('ours'), reconnect: false, keepalive: 60, ...extra })
+    },
+    async subscribe(topic, qos, onMessage) {
+      await client.subscribe(topic, { qos }, (message) => onMessage(message.payload))
+    },
+    publish: (topic, payload, qos) => client.publish(topic, payload, { qos }),
+    end: () => client.end(),
+    get raw() {
+      return client
+    },
+  }
+}
+
+function mqttJs(mqtt) {
+  let client
+  const handlers = new Map()
+  return {
+    connect(url, extra = {}) {
+      return new Promise((resolve, reject) => {
+        client = mqtt.connect(url, { clientId: clientId('mqttjs'), reconnectPeriod: 0, keepalive: 60, protocolVersion: 4, ...extra })
+        client.on('message', (topic, payload) => handlers.get(topic)?.(payload))
+        client.once('connect', () => resolve())
+        client.once('error', reject)
+      })
+    },
+    async subscribe(topic, qos, onMessage) {
+      handlers.set(topic, onMessage)
+      await client.subscribeAsync(topic, { qos })
+    },
+    publish: (topic, payload, qos) => client.publishAsync(topic, payload, { qos }),
+    end: () => client.endAsync(),
+    get raw() {
+      return client
+    },
+  }
+}
+
+function paho(Paho) {
+  let client
+  const handlers = new Map()
+  const delivered = new WeakMap()
+  return {
+    connect(url) {
+      // Paho wants a path in the URI, even an empty one.
+      client = new Paho.Client(/^wss?:\/\/[^/]+$/.test(url) ? `${url}/` : url, clientId('paho'))
+      client.onMessageArrived = (message) => handlers.get(message.destinationName)?.(message.payloadBytes)
+      // Paho reports every message it has finished sending here, with the object given to send().
+      client.onMessageDelivered = (message) => {
+        delivered.get(message)?.()
+        delivered.delete(message)
+      }
+      return new Promise((resolve, reject) =>
+        client.connect({
+          mqttVersion: 4,
+          keepAliveInterval: 60,
+          cleanSession: true,
+          timeout: 10,
+          onSuccess: () => resolve(),
+          onFailure: (e) => reject(new Error(e.errorMessage)),
+        }),
+      )
+    },
+    subscribe(topic, qos, onMessage) {
+      handlers.set(topic, onMessage)
+      return new Promise((resolve, reject) =>
+        client.subscribe(topic, { qos, onSuccess: () => resolve(), onFailure: (e) => reject(new Error(String(e.errorMessage))) }),
+      )
+    },
+    publish(topic, payload, qos) {
+      const message = new Paho.Message(payload)
+      message.destinationName = topic
+      message.qos = qos
+      const done = new Promise((resolve) => delivered.set(message, resolve))
+      client.send(message)
+      return done
+    },
+    async end() {
+      client.disconnect()
+    },
+  }
+}
+
+function u8Mqtt(createClient, WebSocket) {
+  let client
+  return {
+    async connect(url) {
+      client = createClient()
+      client.with_websock(new WebSocket(url, ['mqtt']))
+      await client.connect({ client_id: clientId('u8') })
+    },
+    async subscribe(topic, qos, onMessage) {
+      client.subscribe_topic(topic, { qos }, (pkt) => onMessage(pkt.payload))
+      await client.subs_settled()
+    },
+    // u8-mqtt 0.6.7's pub() fails at QoS 0 (it hands its sender a null key where it checks for
+    // undefined), so QoS 0 goes to the same sender directly, without the key.
+    publish: (topic, payload, qos) =>
+      qos === 0 ? client._send('publish', { topic, payload, qos }) : client.pub({ topic, payload, qos }),
+    end: () => client.disconnect(),
+  }
+}
+
+/**
+ * @param {'ours' | 'mqttjs' | 'paho' | 'u8'} name
+ * @param {{ tsMqttWs?: any, mqtt?: any, Paho?: any, u8?: any }} libs
+ * @param {any} WebSocket the constructor to use (ws in Node, the browser's own in Chromium)
+ */
+export function createAdapter(name, libs, WebSocket) {
+  switch (name) {
+    case 'ours':
+      return tsMqttWs(libs.tsMqttWs, WebSocket)
+    case 'mqttjs':
+      return mqttJs(libs.mqtt)
+    case 'paho':
+      return paho(libs.Paho)
+    case 'u8':
+      return u8Mqtt(libs.u8, WebSocket)
+    default:
+      throw new Error(`unknown client ${name}`)
+  }
+}
