@@ -214,13 +214,15 @@ async function main() {
     results,
     sizes,
   }
-  const markdown = `${renderTables(report)}\n\n### Size\n\n${sizeTable(sizes)}\n`
+  const speed = renderTables(report)
+  const markdown = `${speed}\n\n### Size\n\n${sizeTable(sizes)}\n`
   const dir = path.join(root, 'bench/results')
   mkdirSync(dir, { recursive: true })
   const stamp = report.date.replace(/[:.]/g, '-')
   writeFileSync(path.join(dir, `${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`)
   writeFileSync(path.join(dir, 'latest.md'), markdown)
-  if (FULL) updateReadme(markdown)
+  // The README's Size section has the size table already (npm run size).
+  if (FULL) updateReadme(speed)
   console.log(`\n${markdown}`)
   log(`wrote bench/results/${stamp}.json and bench/results/latest.md`)
 }
