@@ -82,6 +82,8 @@ async function offlineQueueHeap(lib, deadUrl, n) {
   await new Promise((resolve) => setTimeout(resolve, 200))
   const before = heap()
   for (let i = 0; i < n; i++) publish(i)
+  // Let the work each publish started settle first: what is measured is what waiting costs.
+  await new Promise((resolve) => setTimeout(resolve, 100))
   const bytes = heap() - before
   await stop()
   return { n, bytes, perItem: bytes / n }
