@@ -42,7 +42,7 @@ function nextMessage() {
 const ON_THE_WAY = 1_000
 
 /** A client subscribed to a topic publishes n messages to itself through the broker. */
-export async function selfPublish(adapter, { url, n, qos, options }, probe = noProbe) {
+export async function selfPublish(adapter, { url, n, qos, options = undefined }, probe = noProbe) {
   await adapter.connect(url, options)
   const topic = uniqueTopic('self')
   let received = 0
@@ -70,7 +70,7 @@ export async function selfPublish(adapter, { url, n, qos, options }, probe = noP
 }
 
 /** QoS 1 round trips, one at a time: publish, then wait for the PUBACK and for the message back. */
-export async function roundTrips(adapter, { url, n, options }, probe = noProbe) {
+export async function roundTrips(adapter, { url, n, options = undefined }, probe = noProbe) {
   await adapter.connect(url, options)
   const topic = uniqueTopic('rtt')
   const back = nextMessage()
@@ -90,7 +90,7 @@ export async function roundTrips(adapter, { url, n, options }, probe = noProbe) 
 }
 
 /** The fake server floods n PUBLISH packets; at QoS 1 the run ends when it has every PUBACK. */
-export async function floodReceive(adapter, { url, n, qos, per = 256, options }, probe = noProbe) {
+export async function floodReceive(adapter, { url, n, qos, per = 256, options = undefined }, probe = noProbe) {
   await adapter.connect(`${url}/flood/${n}/${qos}/${per}`, options)
   const done = nextMessage()
   const serverDone = done.wait()
@@ -108,7 +108,7 @@ export async function floodReceive(adapter, { url, n, qos, per = 256, options },
 }
 
 /** n QoS 0 publishes to a server that only counts; the run ends when it has counted them all. */
-export async function sinkSend(adapter, { url, n, options }, probe = noProbe) {
+export async function sinkSend(adapter, { url, n, options = undefined }, probe = noProbe) {
   await adapter.connect(`${url}/sink/${n}`, options)
   const done = nextMessage()
   const serverDone = done.wait()

@@ -1,0 +1,64 @@
+import { type ChildProcess, fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import mqtt from 'mqtt'
+import Paho from 'paho-mqtt'
+import u8 from 'u8-mqtt/esm/node/v4.js'
+import WebSocket from 'ws'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createAdapter } from '../../bench/clients/adapters.js'
+import { floodReceive, roundTrips, selfPublish, sinkSend } from '../../bench/clients/scenarios.js'
+import * as tsMqttWs from '../../src/index.js'
+import { startAedesBroker } from '../harness/aedes-broker.js'
+
+/**
+ * `npm run bench` at a tiny size: every client's adapter against the fake server and aedes, so a
+ * change that breaks the benchmark shows here. Counts only; the bench itself does the timing.
+ */
+;(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket // Paho and u8-mqtt look for it
+const libs = { tsMqttWs, mqtt, Paho, u8 }
+const adapter = (lib: string) => createAdapter(lib as 'ours', libs, WebSocket)
+
+let fake: ChildProcess
+let fakeUrl = ''
+let broker: Awaited<ReturnType<typeof startAedesBroker>>
+
+beforeAll(async () => {
+  fake = fork(fileURLToPath(new URL('../../bench/servers/fake-server.js', import.meta.url)), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  const port = await new Promise<number>((resolve) => fake.once('message', (m: { port: number }) => resolve(m.port)))
+  fakeUrl = `ws://127.0.0.1:${port}`
+  broker = await startAedesBroker({ port: 0 })
+})
+afterAll(async () => {
+  fake.disconnect()
+  await broker.close()
+})
+
+describe.each(['ours', 'mqttjs', 'paho', 'u8'])('the bench adapter for %s', (lib) => {
+  it('receives a QoS 0 flood of 256 packets to a frame, every packet', async () => {
+    const result = await floodReceive(adapter(lib), { url: fakeUrl, n: 3000, qos: 0, per: 256 })
+    expect(result.n).toBe(3000)
+  })
+
+  it('acknowledges every packet of a QoS 1 flood, as the fake server counts', async () => {
+    const result = await floodReceive(adapter(lib), { url: fakeUrl, n: 2000, qos: 1, per: 256 })
+    expect(result.server).toMatchObject({ pubacks: 2000 })
+  })
+
+  it('sends QoS 0 publishes that the counting server receives, every one', async () => {
+    const result = await sinkSend(adapter(lib), { url: fakeUrl, n: 2500 })
+    expect(result.server).toMatchObject({ publishes: 2500 })
+  })
+})
+
+describe.each(['ours', 'mqttjs', 'paho'])('the end-to-end bench through aedes, for %s', (lib) => {
+  // 800: aedes takes at most 1,000 unreleased QoS 2 messages from a client, and only ours windows.
+  it.each([0, 1, 2])('gets back every message it publishes to itself at QoS %i', async (qos) => {
+    const result = await selfPublish(adapter(lib), { url: broker.url, n: 800, qos })
+    expect(result.n).toBe(800)
+  })
+
+  it('times QoS 1 round trips one at a time', async () => {
+    const result = await roundTrips(adapter(lib), { url: broker.url, n: 20 })
+    expect(result.p99).toBeGreaterThanOrEqual(result.p50)
+  })
+})
