@@ -129,5 +129,7 @@ export class Router<M extends { topic: string }> {
 }
 
 function withSink<M>(sinks: ReadonlyArray<Sink<M>>, sink: Sink<M>): ReadonlyArray<Sink<M>> {
-  return sinks.includes(sink) ? sinks : [...sinks, sink]
+  if (sinks.includes(sink)) return sinks
+  // A literal and concat() allocate exactly what they hold; a spread grows a 17-slot store.
+  return sinks.length === 0 ? [sink] : sinks.concat(sink)
 }
