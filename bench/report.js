@@ -7,7 +7,7 @@ const rate = (v) => (v === undefined ? '–' : v >= 10_000 ? `${(v / 1000).toFix
 const ms = (v) => (v === undefined ? '–' : v < 10 ? v.toFixed(2) : v.toFixed(1))
 const num = (v, digits = 2) => (v === undefined ? '–' : v.toFixed(digits))
 const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? '–' : `${(a / b).toFixed(2)}×`)
-const kib = (v) => (v === undefined ? '–' : `${v.toFixed(0)} B`)
+const bytes = (v) => (v === undefined ? '–' : `${v.toFixed(0)} B`)
 
 function row(label, libs, value, compare) {
   const values = libs.map(value)
@@ -77,7 +77,7 @@ function memoryTable(results) {
   const libs = ['ours', 'mqttjs']
   const lines = [`| memory, Node heap | ${libs.map((l) => NAMES[l]).join(' | ')} | ours vs MQTT.js |`, '|---|---:|---:|---:|']
   for (const r of results.filter((r) => r.group === 'memory')) {
-    lines.push(row(r.name, libs, (l) => r.median[l]?.perItem, versusMqttJs(kib, true)))
+    lines.push(row(r.name, libs, (l) => r.median[l]?.perItem, versusMqttJs(bytes, true)))
   }
   return lines.join('\n')
 }

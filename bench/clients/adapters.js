@@ -25,9 +25,6 @@ function tsMqttWs(lib, WebSocket) {
     },
     publish: (topic, payload, qos) => client.publish(topic, payload, { qos }),
     end: () => client.end(),
-    get raw() {
-      return client
-    },
   }
 }
 
@@ -49,9 +46,6 @@ function mqttJs(mqtt) {
     },
     publish: (topic, payload, qos) => client.publishAsync(topic, payload, { qos }),
     end: () => client.endAsync(),
-    get raw() {
-      return client
-    },
   }
 }
 

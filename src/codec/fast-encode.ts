@@ -1,8 +1,7 @@
 import { utf8Length } from '../bytes.js'
+import { MAX_REMAINING_LENGTH } from './decoder.js'
 import type { AckPacket, Packet, ProtocolVersion, PublishPacket } from './packets.js'
 
-/** Largest remaining length MQTT can express (four length bytes). */
-const MAX_REMAINING = 268_435_455
 const utf8 = new TextEncoder()
 const ACK_TYPE = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 } as const
 
@@ -28,7 +27,7 @@ function encodePublish(packet: PublishPacket, protocolVersion: ProtocolVersion):
   const payloadLength = typeof payload === 'string' ? utf8Length(payload) : payload.length
   // MQTT 5.0: an empty property list is one zero byte.
   const remaining = 2 + topicLength + (qos > 0 ? 2 : 0) + (protocolVersion === 5 ? 1 : 0) + payloadLength
-  if (remaining > MAX_REMAINING || topicLength > 0xffff) return undefined // mqtt-packet reports it
+  if (remaining > MAX_REMAINING_LENGTH || topicLength > 0xffff) return undefined // mqtt-packet reports it
   const out = new Uint8Array(1 + lengthBytes(remaining) + remaining)
   out[0] = 0x30 | (packet.dup ? 0x08 : 0) | (qos << 1) | (packet.retain ? 0x01 : 0)
   let at = writeLength(out, 1, remaining)
@@ -36,7 +35,7 @@ function encodePublish(packet: PublishPacket, protocolVersion: ProtocolVersion):
   out[at++] = topicLength & 0xff
   at += utf8.encodeInto(topic, out.subarray(at, at + topicLength)).written
   if (qos > 0) {
-    const id = packet.messageId ?? 0
+    const id = packet.messageId as number // checked above
     out[at++] = id >> 8
     out[at++] = id & 0xff
   }
