@@ -5,13 +5,16 @@ import {
   type ClientOptions,
   connect,
   connectAsync,
+  ConnectionClosedError,
   ConnectionRefusedError,
   KeepaliveTimeoutError,
+  type Message,
   type MqttClient,
   QueueFullError,
 } from '../../src/index.js'
 import { startAedesBroker } from '../harness/aedes-broker.js'
 import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.js'
+import { rejection } from '../harness/rejection.js'
 import { waitUntil } from '../harness/wait.js'
 
 let broker: Awaited<ReturnType<typeof startAedesBroker>>
@@ -52,8 +55,12 @@ describe('liveness', () => {
     await once(c, 'connect')
     const errors: Error[] = []
     c.on('error', (e) => errors.push(e))
+    const stalledAt = performance.now()
     proxy.stall(true)
-    await waitUntil(() => errors.some((e) => e instanceof KeepaliveTimeoutError), 10_000)
+    // Nothing comes back after the stall, so a ping goes out within one keepalive period and the
+    // link is declared dead half a period later: 1.5 s at the latest, plus 1 s for a busy machine.
+    await waitUntil(() => errors.some((e) => e instanceof KeepaliveTimeoutError), 2500)
+    expect(performance.now() - stalledAt).toBeGreaterThanOrEqual(500)
     proxy.stall(false)
     await waitUntil(() => c.connected && proxy.accepted >= 2, 10_000)
     expect(c.state).toBe('connected')
@@ -83,20 +90,30 @@ describe('reconnecting', () => {
     await c.publish('failover', 'ok', { qos: 1 })
   })
 
-  it('subscribes again after a reconnect when the broker kept no session', async () => {
+  it('subscribes again after a reconnect to every filter, at the QoS each was granted, when the broker kept no session', async () => {
     const c = viaProxy({ clean: true })
     await once(c, 'connect')
-    const got: string[] = []
-    await c.subscribe('resub', { qos: 1 }, (m) => got.push(m.text()))
-    const sent: string[] = []
-    c.on('packetsend', (p) => sent.push(p.cmd))
+    const got: Array<{ topic: string; qos: number }> = []
+    const record = (m: Message) => got.push({ topic: m.topic, qos: m.qos })
+    await c.subscribe('resub/zero', { qos: 0 }, record)
+    await c.subscribe('resub/one', { qos: 1 }, record)
+    // More filters than fit in one re-sent SUBSCRIBE (50), the last of them at QoS 2.
+    const many = Array.from({ length: 60 }, (_, i) => `resub/many/${i}`)
+    await c.subscribe(many, { qos: 2 }, record)
     proxy.dropAll()
     await once(c, 'connect')
-    await waitUntil(() => sent.includes('subscribe'))
+    // The broker kept no session: only the client's own SUBSCRIBEs can bring the messages back.
     const peer = await direct()
-    await peer.publish('resub', 'after the drop', { qos: 1 })
-    await waitUntil(() => got.length === 1)
-    expect(got).toEqual(['after the drop'])
+    const targets = ['resub/zero', 'resub/one', 'resub/many/0', 'resub/many/59']
+    const delivered = (topic: string) => got.some((m) => m.topic === topic)
+    // Publish until each filter delivers (the re-sent SUBSCRIBEs may still be on their way), for 10 s at most.
+    for (const deadline = Date.now() + 10_000; !targets.every(delivered) && Date.now() < deadline; ) {
+      for (const topic of targets) if (!delivered(topic)) await peer.publish(topic, 'after the drop', { qos: 2 })
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    // Sent at QoS 2, each message arrives at the QoS its filter was granted before the drop.
+    const qosOf = (topic: string) => got.find((m) => m.topic === topic)?.qos
+    expect(targets.map(qosOf)).toEqual([0, 1, 2, 2])
   })
 
   it('does not subscribe again when the broker kept the session, and still receives', async () => {
@@ -128,7 +145,7 @@ describe('reconnecting', () => {
     // Long enough for many retries at a 10 ms delay; there must be none.
     await new Promise((r) => setTimeout(r, 500))
     expect(proxy.accepted).toBe(1)
-    await expect(c.publish('t', 'x', { qos: 1 })).rejects.toThrow(/bad user name or password/)
+    expect((await rejection(c.publish('t', 'x', { qos: 1 }), ConnectionClosedError)).message).toMatch(/bad user name or password/)
   })
 })
 
@@ -165,13 +182,37 @@ describe('delivery across drops', () => {
     await Promise.all(kept)
   })
 
-  it('settles every pending publish when ended while reconnecting', async () => {
+  it('settles every pending publish, subscribe and unsubscribe when ended while reconnecting', async () => {
     proxy.refuse(true)
     const c = viaProxy()
-    const pending = [c.publish('t', 'a', { qos: 1 }), c.publish('t', 'b', { qos: 2 }), c.publish('t', 'c')]
+    const pending = [
+      c.publish('t', 'a', { qos: 1 }),
+      c.publish('t', 'b', { qos: 2 }),
+      c.publish('t', 'c'),
+      c.subscribe('s', { qos: 1 }),
+      c.unsubscribe('u'),
+    ]
     await waitUntil(() => c.state === 'reconnecting')
     await c.end()
-    for (const p of pending) await expect(p).rejects.toBeInstanceOf(ClientClosedError)
+    for (const p of pending) await rejection(p, ClientClosedError)
     expect(c.state).toBe('closed')
+  })
+
+  it('settles every pending publish, subscribe and unsubscribe in flight when ended with force', async () => {
+    const c = viaProxy()
+    await once(c, 'connect')
+    proxy.stall(true) // nothing the client sends is answered now
+    const pending = [c.publish('t', 'a', { qos: 1 }), c.subscribe('s', { qos: 1 }), c.unsubscribe('u')]
+    await c.end({ force: true })
+    for (const p of pending) await rejection(p, ClientClosedError)
+  })
+
+  it('settles every pending publish, subscribe and unsubscribe when it gives up reconnecting', async () => {
+    proxy.refuse(true)
+    const c = viaProxy({ reconnect: { minDelay: 5, maxDelay: 10, maxAttempts: 2 } })
+    c.on('error', () => undefined)
+    const pending = [c.publish('t', 'a', { qos: 1 }), c.subscribe('s', { qos: 1 }), c.unsubscribe('u')]
+    for (const p of pending) expect((await rejection(p, ConnectionClosedError)).message).toMatch(/not reconnecting/)
+    expect(c.state).toBe('disconnected')
   })
 })
