@@ -2,8 +2,9 @@
 // own process (bench/run.js forks it), that speaks just enough MQTT 3.1.1 to feed or drain a client.
 //
 //   /flood/<n>/<qos>/<per>  after SUBSCRIBE to bench/flood: n pre-encoded PUBLISH packets of 64
-//                           bytes, <per> packets to a frame. At QoS 1 it counts the PUBACKs, and
-//                           once all n are in it publishes its counts on bench/done.
+//                           bytes, <per> packets to a frame. At QoS 0 it then publishes its counts
+//                           on bench/done; at QoS 1 it counts the PUBACKs, and once all n are in
+//                           it publishes its counts there.
 //   /sink/<n>               counts the PUBLISH packets it is sent; at the n-th it publishes its
 //                           counts on bench/done.
 //
@@ -122,7 +123,10 @@ function serve(ws, path) {
           i += 3 + len
         }
         ws.send(Buffer.from([0x90, 2 + granted.length, body[0], body[1], ...granted]))
-        if (flood && mode === 'flood') for (const frame of frames) ws.send(frame)
+        if (flood && mode === 'flood') {
+          for (const frame of frames) ws.send(frame)
+          if (qos === 0) finish()
+        }
         break
       }
       case 10: // UNSUBSCRIBE
