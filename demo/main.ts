@@ -51,6 +51,9 @@ const timestamp = () => new Date().toLocaleTimeString('en-GB', { hour12: false }
 function listMessage(msg: Message): void {
   const item = document.createElement('li')
   item.textContent = `[${timestamp()}] ${msg.text()}`
+  // The QoS it was delivered at: the lower of the publisher's and the subscription's.
+  item.dataset.qos = String(msg.qos)
+  item.title = `QoS ${msg.qos}${msg.retain ? ', retained' : ''}`
   received.append(item)
 }
 

@@ -1,5 +1,5 @@
 import { type Page, expect, test } from '@playwright/test'
-import { openDemo, publish, receivedTexts, uniqueTopic, watchErrors } from './pages.js'
+import { openDemo, publish, receivedQos, receivedTexts, uniqueTopic, watchErrors } from './pages.js'
 
 /** Adds a subscription row on the demo page and waits until the broker granted it. */
 async function watch(page: Page, filter: string, qos: 0 | 1 | 2 = 0) {
@@ -23,10 +23,12 @@ test('two tabs exchange messages at QoS 0, 1 and 2', async ({ context }) => {
   for (const qos of [0, 1, 2] as const) await publish(a, `A at QoS ${qos}`, { qos })
   await expect(b.locator('#messages li')).toHaveCount(3)
   expect(await receivedTexts(b)).toEqual(['A at QoS 0', 'A at QoS 1', 'A at QoS 2'])
+  expect(await receivedQos(b)).toEqual([0, 1, 2])
 
   for (const qos of [2, 1, 0] as const) await publish(b, `B at QoS ${qos}`, { qos })
   await expect(a.locator('#messages li')).toHaveCount(6)
   expect((await receivedTexts(a)).slice(3)).toEqual(['B at QoS 2', 'B at QoS 1', 'B at QoS 0'])
+  expect((await receivedQos(a)).slice(3)).toEqual([2, 1, 0])
   await expect(a.locator('#messages li').first()).toHaveText(/^\[\d\d:\d\d:\d\d\] A at QoS 0$/)
   expect(errors.flat()).toEqual([])
 })

@@ -59,6 +59,11 @@ export async function receivedTexts(page: Page): Promise<string[]> {
   return (await page.locator('#messages li').allTextContents()).map((t) => t.replace(/^\[\d\d:\d\d:\d\d\] /, ''))
 }
 
+/** The QoS each received message was delivered at, in order. */
+export async function receivedQos(page: Page): Promise<number[]> {
+  return (await page.locator('#messages li').evaluateAll((items) => items.map((li) => (li as HTMLElement).dataset.qos))).map(Number)
+}
+
 /** Records every text the status element shows, so short-lived states are not missed. */
 export async function recordStatus(page: Page): Promise<() => Promise<string[]>> {
   await page.evaluate(() => {

@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test'
 import { startAedesBroker } from '../harness/aedes-broker.js'
 import { startFaultProxy } from '../harness/fault-proxy.js'
 import { startMosquitto } from '../harness/mosquitto.js'
-import { env, openDemo, publish, recordStatus, uniqueTopic } from './pages.js'
+import { env, openDemo, publish, receivedQos, recordStatus, uniqueTopic } from './pages.js'
 
 interface Restartable {
   url: string
@@ -49,10 +49,12 @@ for (const [name, start] of restartable) {
       expect(seen).toEqual(expect.arrayContaining(['reconnecting', 'connected']))
       expect(seen.indexOf('reconnecting')).toBeLessThan(seen.lastIndexOf('connected'))
 
-      // The restarted broker kept no session: the pages subscribed again by themselves.
+      // The restarted broker kept no session: the pages subscribed again by themselves, at the QoS
+      // granted before, so a QoS 1 message still arrives at QoS 1.
       await publish(a, 'after the restart', { qos: 1 })
       await expect(b.locator('#messages li')).toHaveCount(2)
       await expect(b.locator('#messages li').last()).toHaveText(/after the restart$/)
+      expect(await receivedQos(b)).toEqual([1, 1])
     } finally {
       await broker.close()
     }
