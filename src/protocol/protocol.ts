@@ -278,7 +278,8 @@ export class Protocol {
 
   private onConnack(connack: ConnackPacket, now: number): void {
     if (this.connection !== 'connecting') {
-      this.violation('unexpected CONNACK')
+      // Not violation(): that hands back the actions so far, and this caller's are taken later.
+      this.closeWith(new ProtocolError('unexpected CONNACK'))
       return
     }
     const code = connack.reasonCode ?? connack.returnCode ?? 0

@@ -466,9 +466,7 @@ describe('CONNACK handling', () => {
     expect(p.connected).toBe(false)
   })
 
-  // Known bug (protocol.ts onConnack): violation() takes the queued close action and onConnack drops
-  // it, so the owner is never told to close. Flip to it() once fixed.
-  it.fails('closes with a protocol error on a second CONNACK', () => {
+  it('closes with a protocol error on a second CONNACK', () => {
     const p = connected()
     const actions = p.packetReceived(accept(), 2)
     expect(actions).toEqual([{ type: 'close', error: expect.any(ProtocolError) }])
