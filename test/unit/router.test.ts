@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import type { Subscription } from '../../src/codec/packets.js'
 import { MessageIterator } from '../../src/routing/message-iterator.js'
 import { Router, type Sink } from '../../src/routing/router.js'
 
@@ -56,6 +57,155 @@ describe('Router', () => {
     r.add({ topic: 'a', qos: 2 })
     r.add({ topic: 'b/+', qos: 1 })
     expect(r.subscriptions()).toEqual([{ topic: 'a', qos: 2 }, { topic: 'b/+', qos: 1 }])
+  })
+})
+
+describe('Router sinks and bookkeeping', () => {
+  const noErrors = () => {
+    const errors: unknown[] = []
+    return { errors, onError: (e: unknown) => void errors.push(e) }
+  }
+
+  it('records a subscription without a sink, and delivering to it reaches no one and reports nothing', () => {
+    const r = new Router<M>()
+    const { errors, onError } = noErrors()
+    r.add({ topic: 'a', qos: 1 })
+    r.add({ topic: 'a/+', qos: 0 })
+    expect(r.has('a')).toBe(true)
+    expect(r.has('a/+')).toBe(true)
+    expect(r.has('b')).toBe(false)
+    r.dispatch({ topic: 'a', n: 1 }, onError)
+    r.dispatch({ topic: 'a/b', n: 2 }, onError)
+    expect(errors).toEqual([])
+  })
+
+  it('keeps the sinks of a filter when it is subscribed again with new options', () => {
+    const r = new Router<M>()
+    const s = collect()
+    r.add({ topic: 'a', qos: 0 }, s.sink)
+    r.add({ topic: 'a', qos: 2 })
+    expect(r.qosOf('a')).toBe(2)
+    r.dispatch({ topic: 'a', n: 1 }, () => undefined)
+    expect(s.got).toEqual([1])
+  })
+
+  it('delivers once to a sink added twice to the same filter', () => {
+    const r = new Router<M>()
+    const s = collect()
+    r.add({ topic: 'a', qos: 0 }, s.sink)
+    r.add({ topic: 'a', qos: 0 }, s.sink)
+    r.addSink('a', s.sink)
+    r.dispatch({ topic: 'a', n: 1 }, () => undefined)
+    expect(s.got).toEqual([1])
+  })
+
+  it('adds a sink to a recorded filter without changing its subscription, and ignores an unknown filter', () => {
+    const r = new Router<M>()
+    const first = collect()
+    const second = collect()
+    const stray = collect()
+    r.add({ topic: 'a/+', qos: 1 }, first.sink)
+    r.addSink('a/+', second.sink)
+    r.addSink('b', stray.sink)
+    expect(r.has('b')).toBe(false)
+    r.dispatch({ topic: 'a/x', n: 1 }, () => undefined)
+    r.dispatch({ topic: 'b', n: 2 }, () => undefined)
+    expect(first.got).toEqual([1])
+    expect(second.got).toEqual([1])
+    expect(stray.got).toEqual([])
+    expect(r.subscriptions()).toEqual([{ topic: 'a/+', qos: 1 }])
+  })
+
+  it('removes one sink at a time and says when the filter has none left', () => {
+    const r = new Router<M>()
+    const a = collect()
+    const b = collect()
+    r.add({ topic: 't', qos: 0 }, a.sink)
+    r.add({ topic: 't', qos: 0 }, b.sink)
+    expect(r.removeSink('t', a.sink)).toBe(false)
+    r.dispatch({ topic: 't', n: 1 }, () => undefined)
+    expect(a.got).toEqual([])
+    expect(b.got).toEqual([1])
+    expect(r.removeSink('t', b.sink)).toBe(true)
+    r.dispatch({ topic: 't', n: 2 }, () => undefined)
+    expect(b.got).toEqual([1])
+    // The filter stays recorded until it is forgotten or removed, and its sinks are not ended.
+    expect(r.has('t')).toBe(true)
+    expect(a.sink.ended).toBe(false)
+    expect(b.sink.ended).toBe(false)
+  })
+
+  it('says an unknown filter has no sinks left when asked to remove one', () => {
+    const r = new Router<M>()
+    expect(r.removeSink('nothing', collect().sink)).toBe(true)
+  })
+
+  it('forgets a filter without ending its sinks', () => {
+    const r = new Router<M>()
+    const exact = collect()
+    const wild = collect()
+    r.add({ topic: 'a', qos: 0 }, exact.sink)
+    r.add({ topic: 'b/#', qos: 0 }, wild.sink)
+    r.forget('a')
+    r.forget('b/#')
+    expect(r.has('a')).toBe(false)
+    expect(r.has('b/#')).toBe(false)
+    expect(exact.sink.ended).toBe(false)
+    expect(wild.sink.ended).toBe(false)
+    r.dispatch({ topic: 'a', n: 1 }, () => undefined)
+    r.dispatch({ topic: 'b/c', n: 2 }, () => undefined)
+    expect(exact.got).toEqual([])
+    expect(wild.got).toEqual([])
+    expect(r.subscriptions()).toEqual([])
+  })
+
+  it('ignores the removal of a filter it never recorded', () => {
+    const r = new Router<M>()
+    const s = collect()
+    r.add({ topic: 'a', qos: 0 }, s.sink)
+    expect(() => r.remove('b')).not.toThrow()
+    expect(() => r.remove('b/+')).not.toThrow()
+    expect(s.sink.ended).toBe(false)
+    expect(r.has('a')).toBe(true)
+  })
+
+  it('lists only the filters the broker granted when asked for confirmed ones', () => {
+    const r = new Router<M>()
+    r.add({ topic: 'a', qos: 0 })
+    r.add({ topic: 'b/+', qos: 1 })
+    r.add({ topic: 'c', qos: 2 })
+    expect(r.subscriptions({ confirmedOnly: true })).toEqual([])
+    r.confirm('b/+')
+    r.confirm('c')
+    r.confirm('unknown')
+    expect(r.has('unknown')).toBe(false)
+    // The order of the list is not specified.
+    const byTopic = (subs: Subscription[]) => [...subs].sort((x, y) => x.topic.localeCompare(y.topic))
+    expect(byTopic(r.subscriptions({ confirmedOnly: true }))).toEqual([{ topic: 'b/+', qos: 1 }, { topic: 'c', qos: 2 }])
+    expect(r.subscriptions()).toHaveLength(3)
+  })
+
+  it('reports the recorded QoS of a filter, and none for an unknown one', () => {
+    const r = new Router<M>()
+    r.add({ topic: 'a/#', qos: 1 })
+    expect(r.qosOf('a/#')).toBe(1)
+    expect(r.qosOf('a')).toBeUndefined()
+  })
+
+  it('delivers to a shared subscription by the filter after its group', () => {
+    const r = new Router<M>()
+    const shared = collect()
+    const sharedWild = collect()
+    r.add({ topic: '$share/g/a/b', qos: 0 }, shared.sink)
+    r.add({ topic: '$share/g/a/+', qos: 0 }, sharedWild.sink)
+    r.dispatch({ topic: 'a/b', n: 1 }, () => undefined)
+    r.dispatch({ topic: '$share/g/a/b', n: 2 }, () => undefined)
+    expect(shared.got).toEqual([1])
+    expect(sharedWild.got).toEqual([1])
+    expect(r.has('$share/g/a/b')).toBe(true)
+    r.remove('$share/g/a/b')
+    expect(shared.sink.ended).toBe(true)
+    expect(r.has('$share/g/a/b')).toBe(false)
   })
 })
 
