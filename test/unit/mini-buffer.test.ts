@@ -22,6 +22,13 @@ describe('MiniBuffer against Node Buffer', () => {
     expect(view[0]).toBe(0)
   })
 
+  it('views a whole ArrayBuffer, or all of it from an offset, when the range is left out', () => {
+    const backing = new Uint8Array([5, 6, 7, 8]).buffer
+    expect([...Mini.from(backing)]).toEqual([...Buffer.from(backing)])
+    expect([...Mini.from(backing, 1)]).toEqual([...Buffer.from(backing, 1)])
+    expect(Mini.from(backing, 1).buffer).toBe(backing)
+  })
+
   it('allocates zeroed or filled buffers and recognises its own', () => {
     expect([...Mini.alloc(3)]).toEqual([0, 0, 0])
     expect([...Mini.alloc(2, 7)]).toEqual([7, 7])
@@ -36,6 +43,9 @@ describe('MiniBuffer against Node Buffer', () => {
     expect([...Mini.concat(parts)]).toEqual([...Buffer.concat(native)])
     expect([...Mini.concat(parts, 2)]).toEqual([...Buffer.concat(native, 2)])
     expect([...Mini.concat(parts, 5)]).toEqual([...Buffer.concat(native, 5)])
+    // Cut inside a later part.
+    const more = [Mini.from([1, 2]), Mini.from([3, 4])]
+    expect([...Mini.concat(more, 3)]).toEqual([...Buffer.concat([Buffer.from([1, 2]), Buffer.from([3, 4])], 3)])
   })
 
   it('slices as a view and decodes ranges as UTF-8', () => {
@@ -64,7 +74,7 @@ describe('MiniBuffer against Node Buffer', () => {
     const bytes = Uint8Array.from({ length: 12 }, (_, i) => i + 1)
     const mini = Mini.from(bytes.buffer, 2, 8)
     const native = Buffer.from(bytes.buffer, 2, 8)
-    const cases: Array<[number, number?, number?]> = [[0], [3], [0, 0, 8], [2, 5, 7], [0, 6, 20], [6, 2], [2, 3, 1], [0, 8, 8]]
+    const cases: Array<[number, number?, number?]> = [[0], [3], [0, 0, 8], [2, 5, 7], [0, 6, 20], [6, 2], [7], [2, 3, 1], [0, 8, 8]]
     for (const [targetStart, sourceStart, sourceEnd] of cases) {
       const target = Mini.alloc(6)
       const nativeTarget = Buffer.alloc(6)
@@ -85,8 +95,12 @@ describe('MiniBuffer against Node Buffer', () => {
     expect(mini.readUInt32BE(0)).toBe(native.readUInt32BE(0))
     expect(mini.readUInt16BE(2)).toBe(native.readUInt16BE(2))
     expect(mini.readUInt8(7)).toBe(native.readUInt8(7))
+    // Both name the offset they refused.
     expect(() => mini.readUInt32BE(6)).toThrow(RangeError)
+    expect(() => mini.readUInt32BE(6)).toThrow(/offset.*\b6\b/)
+    expect(() => native.readUInt32BE(6)).toThrow(/offset.*\b6\b/)
     expect(() => mini.readUInt8(8)).toThrow(RangeError)
+    expect(() => mini.readUInt8(-1)).toThrow(RangeError)
     expect(() => mini.writeUInt16BE(1, 7)).toThrow(RangeError)
   })
 })
