@@ -1,10 +1,12 @@
 import net from 'node:net'
+import { WireWitness } from './wire-witness.js'
 
 /**
  * A loopback TCP proxy between a client and a broker that misbehaves on command: it drops every
  * connection, stalls (holds bytes without closing), delays, or cuts writes into 1-byte pieces,
  * and it can drop connections at random intervals from a seed, so a failing run can be replayed.
  * It works below WebSocket, so the client's own framing and reconnect logic meet real faults.
+ * Asked to, it also keeps a decoded log of every packet it forwards (see wire-witness.ts).
  */
 export interface FaultProxy {
   url: string
@@ -14,8 +16,8 @@ export interface FaultProxy {
   readonly acceptTimes: readonly number[]
   /** Connections open now. */
   readonly open: number
-  /** Destroys every open connection, both sides, with no WebSocket or MQTT goodbye. */
-  dropAll(): void
+  /** Destroys every open connection, both sides, with no WebSocket or MQTT goodbye; returns how many. */
+  dropAll(): number
   /** While stalled, bytes are held in both directions and the sockets stay open. */
   stall(on: boolean): void
   /** Adds this many ms before each chunk is forwarded. */
@@ -24,18 +26,34 @@ export interface FaultProxy {
   fragment(on: boolean): void
   /** Refuses new connections (accepts and closes them at once). */
   refuse(on: boolean): void
-  /** Drops all connections at random intervals around `meanMs`, from `seed`; returns a stop function. */
+  /**
+   * Drops all connections at random intervals around `meanMs`, from `seed`; returns a stop function,
+   * which answers how many connections were cut (a firing while none is open cuts nothing).
+   */
   chaos(options: { seed: number; meanMs: number }): () => number
+  /** With `witness: true`, the packets forwarded each way, decoded; otherwise undefined. */
+  readonly witness: WireWitness | undefined
   close(): Promise<void>
 }
 
 interface Pair {
+  conn: number
   client: net.Socket
   broker: net.Socket
 }
 
-export async function startFaultProxy(target: { host?: string; port: number }): Promise<FaultProxy> {
+type Tap = (bytes: Buffer) => void
+
+export interface FaultProxyTarget {
+  host?: string
+  port: number
+  /** Decode and keep every packet forwarded (see WireWitness); off by default, as it costs. */
+  witness?: boolean
+}
+
+export async function startFaultProxy(target: FaultProxyTarget): Promise<FaultProxy> {
   const host = target.host ?? '127.0.0.1'
+  const witness = target.witness ? new WireWitness() : undefined
   const pairs = new Set<Pair>()
   const acceptTimes: number[] = []
   let stalled = false
@@ -44,11 +62,14 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
   let refusing = false
   const held: Array<() => void> = []
 
-  const forward = (to: net.Socket, chunk: Buffer) => {
+  // The witness sees a chunk only once it is written on, so bytes held by a stall, or lost to a
+  // socket destroyed first, are not taken for delivered.
+  const forward = (to: net.Socket, chunk: Buffer, tap: Tap | undefined) => {
     const send = () => {
       if (to.destroyed) return
-      if (!oneByte) return void to.write(chunk)
-      for (let i = 0; i < chunk.length; i++) to.write(chunk.subarray(i, i + 1))
+      if (!oneByte) to.write(chunk)
+      else for (let i = 0; i < chunk.length; i++) to.write(chunk.subarray(i, i + 1))
+      tap?.(chunk)
     }
     const go = () => (delayMs > 0 ? setTimeout(send, delayMs) : send())
     if (stalled) held.push(go)
@@ -56,18 +77,20 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
   }
 
   const server = net.createServer((client) => {
-    acceptTimes.push(performance.now())
+    const conn = acceptTimes.push(performance.now()) - 1
     if (refusing) return void client.destroy()
     const broker = net.connect({ host, port: target.port })
-    const pair = { client, broker }
+    const pair = { conn, client, broker }
     pairs.add(pair)
+    const taps = witness?.open(conn)
     const teardown = () => {
       pairs.delete(pair)
       client.destroy()
       broker.destroy()
+      witness?.closed(conn)
     }
-    client.on('data', (chunk: Buffer) => forward(broker, chunk))
-    broker.on('data', (chunk: Buffer) => forward(client, chunk))
+    client.on('data', (chunk: Buffer) => forward(broker, chunk, taps?.toBroker))
+    broker.on('data', (chunk: Buffer) => forward(client, chunk, taps?.toClient))
     for (const socket of [client, broker]) {
       socket.setNoDelay(true)
       socket.on('error', teardown)
@@ -78,11 +101,15 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
   const port = (server.address() as net.AddressInfo).port
 
   const dropAll = () => {
+    const cut = pairs.size
     for (const pair of [...pairs]) {
+      witness?.cut(pair.conn)
       pair.client.destroy()
       pair.broker.destroy()
       pairs.delete(pair)
+      witness?.closed(pair.conn)
     }
+    return cut
   }
 
   return {
@@ -92,6 +119,7 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
       return acceptTimes.length
     },
     acceptTimes,
+    witness,
     get open() {
       return pairs.size
     },
@@ -111,20 +139,19 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
     },
     chaos({ seed, meanMs }) {
       const random = mulberry32(seed)
-      let drops = 0
+      let cut = 0
       let timer: ReturnType<typeof setTimeout> | undefined
       const next = () => {
         // Uniform between half and one and a half times the mean: irregular, never a burst.
         timer = setTimeout(() => {
-          drops++
-          dropAll()
+          cut += dropAll()
           next()
         }, meanMs * (0.5 + random()))
       }
       next()
       return () => {
         clearTimeout(timer)
-        return drops
+        return cut
       }
     },
     close: () =>
