@@ -1,5 +1,6 @@
 import { type Page, expect, test } from '@playwright/test'
-import { openDemo, publish, receivedQos, receivedTexts, uniqueTopic, watchErrors } from './pages.js'
+import { startFaultProxy } from '../harness/fault-proxy.js'
+import { env, openDemo, publish, receivedQos, receivedTexts, recordStatus, uniqueTopic, watchErrors } from './pages.js'
 
 /** Adds a subscription row on the demo page and waits until the broker granted it. */
 async function watch(page: Page, filter: string, qos: 0 | 1 | 2 = 0) {
@@ -90,21 +91,37 @@ test('each subscription handler sees only the messages its filter matches', asyn
 })
 
 test('a bad topic shows the error on the page and sends nothing', async ({ context }) => {
-  const topic = uniqueTopic()
-  const a = await context.newPage()
-  const b = await context.newPage()
-  await openDemo(a, topic)
-  await openDemo(b, topic)
+  // The page publishes through a proxy that decodes every packet it forwards: the witness of what
+  // reached the wire is not the client's own account of it.
+  const proxy = await startFaultProxy({ port: Number(new URL(env('E2E_BROKER_URL')).port), witness: true })
+  try {
+    const topic = uniqueTopic()
+    const a = await context.newPage()
+    const b = await context.newPage()
+    await openDemo(a, topic, { broker: proxy.url })
+    // The other tab listens below the topic, where a leaked wildcard PUBLISH would land if a broker
+    // passed it on (aedes drops the connection that sent it instead).
+    await openDemo(b, `${topic}/#`)
+    const history = await recordStatus(a)
 
-  await a.fill('#topic', 'a/+')
-  await publish(a, 'must not be sent')
-  await expect(a.locator('#error')).toBeVisible()
-  await expect(a.locator('#error')).toContainText('InvalidTopicError')
+    await a.fill('#topic', `${topic}/+`)
+    await publish(a, 'must not be sent')
+    await expect(a.locator('#error')).toBeVisible()
+    await expect(a.locator('#error')).toContainText('InvalidTopicError')
 
-  // A marker sent after it arrives alone: the bad publish never reached the broker.
-  await a.fill('#topic', topic)
-  await publish(a, 'marker')
-  await expect(b.locator('#messages li')).toHaveCount(1)
-  expect(await receivedTexts(b)).toEqual(['marker'])
-  await expect(a.locator('#error')).toBeHidden()
+    // A marker sent after it arrives alone, and it is the only PUBLISH the wire carried.
+    await a.fill('#topic', `${topic}/marker`)
+    await publish(a, 'marker')
+    await expect(b.locator('#messages li')).toHaveCount(1)
+    expect(await receivedTexts(b)).toEqual(['marker'])
+    await expect(a.locator('#error')).toBeHidden()
+    const published = (proxy.witness?.log ?? []).flatMap((e) => (e.dir === 'toBroker' && e.packet.cmd === 'publish' ? [e.packet.topic] : []))
+    expect(published).toEqual([`${topic}/marker`])
+    expect(proxy.witness?.errors).toEqual([])
+    // The connection that would have carried a wildcard PUBLISH never dropped.
+    expect(await history()).toEqual(['connected'])
+    expect(proxy.accepted).toBe(1)
+  } finally {
+    await proxy.close()
+  }
 })
