@@ -13,6 +13,8 @@ export default {
     'src/client/requests.ts',
     'src/client/payload.ts',
   ],
+  // Other runs' sandboxes and reports are not part of the project.
+  ignorePatterns: ['/.stryker-tmp*', '/reports', '/test-results', '/dist'],
   coverageAnalysis: 'perTest',
   checkers: [],
   reporters: ['clear-text', 'progress', 'html', 'json'],
