@@ -14,7 +14,7 @@ import {
 } from '../../src/index.js'
 import { startAedesBroker } from '../harness/aedes-broker.js'
 import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.js'
-import { rejection } from '../harness/rejection.js'
+import { rejection } from '../harness/expect-error.js'
 import { waitUntil } from '../harness/wait.js'
 
 let broker: Awaited<ReturnType<typeof startAedesBroker>>

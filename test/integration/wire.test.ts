@@ -15,7 +15,7 @@ import {
   TransportError,
 } from '../../src/index.js'
 import { acceptConnect, type FakeBroker, startFakeBroker } from '../harness/fake-broker.js'
-import { rejection } from '../harness/rejection.js'
+import { rejection } from '../harness/expect-error.js'
 import { waitUntil } from '../harness/wait.js'
 
 let broker: FakeBroker | undefined

@@ -2,6 +2,7 @@ import type * as MqttPacket from 'mqtt-packet'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Decoder } from '../../src/codec/decoder.js'
 import { ProtocolError } from '../../src/errors.js'
+import { thrown } from '../harness/expect-error.js'
 
 /**
  * The decoder's promise is that any failure ends in a ProtocolError, including failures of the
@@ -35,16 +36,8 @@ afterEach(() => {
 
 const PINGRESP = new Uint8Array([0xd0, 0x00])
 
-function pushError(bytes: Uint8Array): ProtocolError {
-  const d = new Decoder({ protocolVersion: 4, maxPacketSize: 1024 })
-  try {
-    d.push(bytes)
-  } catch (err) {
-    expect(err).toBeInstanceOf(ProtocolError)
-    return err as ProtocolError
-  }
-  throw new Error('push did not throw')
-}
+const pushError = (bytes: Uint8Array): ProtocolError =>
+  thrown(() => new Decoder({ protocolVersion: 4, maxPacketSize: 1024 }).push(bytes), ProtocolError)
 
 describe('Decoder when the packet parser fails', () => {
   it('decodes normally when the parser behaves', () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { Decoder } from '../../src/codec/decoder.js'
 import type { AckPacket, IncomingPublishPacket, ProtocolVersion } from '../../src/codec/packets.js'
 import { ProtocolError } from '../../src/errors.js'
+import { thrown } from '../harness/expect-error.js'
 
 const decoder = (maxPacketSize = 1024 * 1024, protocolVersion: ProtocolVersion = 4) => new Decoder({ protocolVersion, maxPacketSize })
 
@@ -14,15 +15,7 @@ const wire = (packet: Record<string, unknown>, protocolVersion: ProtocolVersion 
 const publish = (topic: string, payload: string) => wire({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false })
 
 /** The error a push throws, which must be a ProtocolError (the decoder's only way to fail). */
-function pushError(d: Decoder, bytes: Uint8Array): ProtocolError {
-  try {
-    d.push(bytes)
-  } catch (err) {
-    expect(err).toBeInstanceOf(ProtocolError)
-    return err as ProtocolError
-  }
-  throw new Error('push did not throw')
-}
+const pushError = (d: Decoder, bytes: Uint8Array): ProtocolError => thrown(() => d.push(bytes), ProtocolError)
 
 describe('Decoder framing', () => {
   it('decodes MQTT 5.0 packets with their reason codes and properties', () => {

@@ -27,3 +27,14 @@ export async function rejection<E extends Error>(
   expect(outcome.error).toBeInstanceOf(type)
   return outcome.error as E
 }
+
+/** Runs `fn`, which must throw an error of `type`, and returns that error for further checks. */
+export function thrown<E extends Error>(fn: () => unknown, type: abstract new (...args: never[]) => E): E {
+  try {
+    fn()
+  } catch (error) {
+    expect(error).toBeInstanceOf(type)
+    return error as E
+  }
+  throw new Error(`expected an error of ${type.name}, but nothing was thrown`)
+}
