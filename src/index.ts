@@ -1,16 +1,17 @@
 export { connect, connectAsync } from './client/connect.js'
 export { MqttClient, type EndOptions } from './client/client.js'
-export { Message } from './client/message.js'
+export { Message, type MessageHandler } from './client/message.js'
 export type { ClientState, MqttClientEvents } from './client/events.js'
-export type { ClientOptions, ReconnectOptions, WillOptions } from './client/options.js'
-export type { Payload } from './client/payload.js'
-export type { Granted, MessageHandler, PublishOptions, SubscribeOptions, SubscriptionMap } from './client/requests.js'
+export type { ClientOptions, ReconnectOptions, WillOptions } from './input/options.js'
+export type { Payload } from './input/payload.js'
+export type { Granted, PublishOptions, SubscribeOptions, SubscriptionMap } from './input/requests.js'
 export type * from './codec/packets.js'
 export type { WebSocketConstructor, WebSocketLike } from './transport/websocket.js'
 export type { Store, StoredMessage } from './store/store.js'
 export { MemoryStore } from './store/memory-store.js'
 export { IndexedDBStore } from './store/indexeddb-store.js'
-export { matchTopic, validateTopicFilter, validateTopicName } from './routing/topic.js'
+export { validateTopicFilter, validateTopicName } from './input/topic-rules.js'
+export { matchTopic } from './routing/topic-match.js'
 export {
   ClientClosedError,
   ConnectionClosedError,

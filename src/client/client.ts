@@ -19,24 +19,23 @@ import type { Transport } from '../transport/transport.js'
 import { WebSocketTransport } from '../transport/websocket.js'
 import { TypedEmitter } from './emitter.js'
 import type { ClientState, MqttClientEvents } from './events.js'
-import { Message } from './message.js'
-import { type ClientOptions, type ResolvedOptions, resolveOptions } from './options.js'
-import type { Payload } from './payload.js'
+import { Message, type MessageHandler } from './message.js'
+import { type ClientOptions, type ResolvedOptions, resolveOptions } from '../input/options.js'
+import type { Payload } from '../input/payload.js'
 import {
   buildPublish,
   buildSubscriptions,
   buildUnsubscriptions,
   type Granted,
-  type MessageHandler,
   type PublishOptions,
   type SubscribeOptions,
   type SubscriptionMap,
-} from './requests.js'
-import { type NetworkWatch, watchNetwork } from './network.js'
-import { Outbox } from './outbox.js'
-import { ReconnectPlan } from './reconnect.js'
-import { now, plainTimers, type TimerHandle, type Timers } from './timers.js'
-import { acquireTimers, releaseTimers } from './worker-timers.js'
+} from '../input/requests.js'
+import { type NetworkWatch, watchNetwork } from '../platform/network.js'
+import { Outbox } from '../store/outbox.js'
+import { ReconnectPlan } from '../protocol/reconnect.js'
+import { now, plainTimers, type TimerHandle, type Timers } from '../platform/timers.js'
+import { acquireTimers, releaseTimers } from '../platform/worker-timers.js'
 
 interface PendingOp {
   resolve(codes: number[] | undefined): void

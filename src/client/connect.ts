@@ -1,6 +1,6 @@
 import { ConnectionClosedError } from '../errors.js'
 import { MqttClient } from './client.js'
-import type { ClientOptions } from './options.js'
+import type { ClientOptions } from '../input/options.js'
 
 /** Creates a client and starts connecting. Bad options throw a typed error at once. */
 export function connect(url: string, options?: ClientOptions): MqttClient {

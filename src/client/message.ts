@@ -2,6 +2,9 @@ import type { IncomingPublishPacket, PublishProperties, QoS } from '../codec/pac
 
 const utf8 = new TextDecoder()
 
+/** A subscription's own handler: it sees only the messages its filter matches. */
+export type MessageHandler = (message: Message) => void
+
 /** A message as handlers and iterators see it. Reads through to the packet, so making one is cheap. */
 export class Message {
   constructor(readonly packet: IncomingPublishPacket) {}

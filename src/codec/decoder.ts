@@ -8,9 +8,6 @@ import { concatBytes } from '../bytes.js'
 import { ProtocolError } from '../errors.js'
 import type { IncomingPacket, ProtocolVersion } from './packets.js'
 
-/** Largest remaining length MQTT can express (four length bytes). */
-export const MAX_REMAINING_LENGTH = 268_435_455
-
 export interface DecoderOptions {
   protocolVersion: ProtocolVersion
   /** Largest whole packet (header included) accepted from the broker, in bytes. */

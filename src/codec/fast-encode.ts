@@ -1,5 +1,5 @@
 import { utf8Length } from '../bytes.js'
-import { MAX_REMAINING_LENGTH } from './decoder.js'
+import { MAX_REMAINING_LENGTH, MAX_STRING_BYTES, publishRemainingLength, varintLength, writeVarint } from './limits.js'
 import type { AckPacket, Packet, ProtocolVersion, PublishPacket } from './packets.js'
 
 const utf8 = new TextEncoder()
@@ -26,11 +26,11 @@ function encodePublish(packet: PublishPacket, protocolVersion: ProtocolVersion):
   const topicLength = utf8Length(topic)
   const payloadLength = typeof payload === 'string' ? utf8Length(payload) : payload.length
   // MQTT 5.0: an empty property list is one zero byte.
-  const remaining = 2 + topicLength + (qos > 0 ? 2 : 0) + (protocolVersion === 5 ? 1 : 0) + payloadLength
-  if (remaining > MAX_REMAINING_LENGTH || topicLength > 0xffff) return undefined // mqtt-packet reports it
-  const out = new Uint8Array(1 + lengthBytes(remaining) + remaining)
+  const remaining = publishRemainingLength(topicLength, qos, payloadLength, protocolVersion === 5 ? 1 : 0)
+  if (remaining > MAX_REMAINING_LENGTH || topicLength > MAX_STRING_BYTES) return undefined // mqtt-packet reports it
+  const out = new Uint8Array(1 + varintLength(remaining) + remaining)
   out[0] = 0x30 | (packet.dup ? 0x08 : 0) | (qos << 1) | (packet.retain ? 0x01 : 0)
-  let at = writeLength(out, 1, remaining)
+  let at = writeVarint(out, 1, remaining)
   out[at++] = topicLength >> 8
   out[at++] = topicLength & 0xff
   at += utf8.encodeInto(topic, out.subarray(at, at + topicLength)).written
@@ -50,18 +50,4 @@ function encodeAck(packet: AckPacket): Uint8Array | undefined {
   if (packet.properties !== undefined || (packet.reasonCode !== undefined && packet.reasonCode !== 0)) return undefined
   const id = packet.messageId
   return Uint8Array.of(ACK_TYPE[packet.cmd], 2, id >> 8, id & 0xff)
-}
-
-function lengthBytes(n: number): number {
-  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : 4
-}
-
-function writeLength(out: Uint8Array, at: number, n: number): number {
-  do {
-    let byte = n % 128
-    n = Math.floor(n / 128)
-    if (n > 0) byte |= 0x80
-    out[at++] = byte
-  } while (n > 0)
-  return at
 }

@@ -1,5 +1,5 @@
 import type { QoS, Subscription } from '../codec/packets.js'
-import { isWildcardFilter, matchTopic } from './topic.js'
+import { isWildcardFilter, matchTopic } from './topic-match.js'
 
 /** Something that takes the messages of one filter: a subscription handler or an iterator. */
 export interface Sink<M> {

@@ -9,9 +9,7 @@ export default {
     'src/protocol/**/*.ts',
     'src/routing/**/*.ts',
     'src/codec/**/*.ts',
-    'src/client/options.ts',
-    'src/client/requests.ts',
-    'src/client/payload.ts',
+    'src/input/**/*.ts',
   ],
   // Other runs' sandboxes and reports are not part of the project.
   ignorePatterns: ['/.stryker-tmp*', '/reports', '/test-results', '/dist'],

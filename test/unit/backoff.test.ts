@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { backoffDelay } from '../../src/client/backoff.js'
+import { backoffDelay } from '../../src/protocol/backoff.js'
 
 const base = { minDelay: 1000, maxDelay: 30_000, factor: 2, jitter: false }
 

@@ -1,6 +1,7 @@
 import { generate } from 'mqtt-packet'
 import { describe, expect, it } from 'vitest'
-import { Decoder, MAX_REMAINING_LENGTH } from '../../src/codec/decoder.js'
+import { Decoder } from '../../src/codec/decoder.js'
+import { MAX_REMAINING_LENGTH } from '../../src/codec/limits.js'
 import { encode } from '../../src/codec/encode.js'
 import type { ConnectPacket, IncomingPacket, IncomingPublishPacket, Packet, ProtocolVersion } from '../../src/codec/packets.js'
 import { ProtocolError } from '../../src/errors.js'

@@ -1,6 +1,6 @@
 import { generate, parser } from 'mqtt-packet'
 import { describe, expect, it } from 'vitest'
-import { MAX_REMAINING_LENGTH } from '../../src/codec/decoder.js'
+import { MAX_REMAINING_LENGTH } from '../../src/codec/limits.js'
 import { encodeFast } from '../../src/codec/fast-encode.js'
 import type { AckPacket, ProtocolVersion, PublishPacket, QoS } from '../../src/codec/packets.js'
 

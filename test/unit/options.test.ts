@@ -1,6 +1,6 @@
 import WebSocket from 'ws'
 import { describe, expect, it, vi } from 'vitest'
-import { type ResolvedOptions, resolveOptions } from '../../src/client/options.js'
+import { type ResolvedOptions, resolveOptions } from '../../src/input/options.js'
 import { MemoryStore } from '../../src/store/memory-store.js'
 import type { Store } from '../../src/store/store.js'
 import { InvalidArgumentError, InvalidTopicError } from '../../src/errors.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { toBytes, toWire } from '../../src/client/payload.js'
+import { toBytes, toWire } from '../../src/input/payload.js'
 import { InvalidArgumentError } from '../../src/errors.js'
 
 /** The InvalidArgumentError a call throws, so a test can check its code and message. */

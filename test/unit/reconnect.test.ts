@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ReconnectPlan } from '../../src/client/reconnect.js'
+import { ReconnectPlan } from '../../src/protocol/reconnect.js'
 
 const options = { minDelay: 1000, maxDelay: 8000, factor: 2, jitter: false, maxAttempts: Infinity, resetAfter: 10_000 }
 

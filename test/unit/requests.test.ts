@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MAX_REMAINING_LENGTH } from '../../src/codec/decoder.js'
+import { MAX_REMAINING_LENGTH } from '../../src/codec/limits.js'
 import type { ProtocolVersion } from '../../src/codec/packets.js'
 import {
   buildPublish,
@@ -7,7 +7,7 @@ import {
   buildUnsubscriptions,
   type PublishOptions,
   type SubscribeOptions,
-} from '../../src/client/requests.js'
+} from '../../src/input/requests.js'
 import { InvalidArgumentError, InvalidTopicError, type MqttError } from '../../src/errors.js'
 
 /** The typed error a call throws, checked to be of `type`, so a test can look at its code and message. */

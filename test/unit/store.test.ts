@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Outbox } from '../../src/client/outbox.js'
+import { Outbox } from '../../src/store/outbox.js'
 import type { PublishPacket } from '../../src/codec/packets.js'
 import { MemoryStore } from '../../src/store/memory-store.js'
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidTopicError } from '../../src/errors.js'
-import { isWildcardFilter, matchTopic, matchingFilter, validateTopicFilter, validateTopicName } from '../../src/routing/topic.js'
+import { validateTopicFilter, validateTopicName } from '../../src/input/topic-rules.js'
+import { isWildcardFilter, matchTopic, matchingFilter } from '../../src/routing/topic-match.js'
 
 /** The InvalidTopicError a call throws, so a test can check its code, topic and reason. */
 function topicError(check: () => void): InvalidTopicError {

@@ -1,8 +1,7 @@
 import { utf8Length } from '../bytes.js'
 import { InvalidTopicError } from '../errors.js'
 
-/** MQTT strings carry a two-byte length prefix. */
-const MAX_TOPIC_BYTES = 65_535
+import { MAX_STRING_BYTES as MAX_TOPIC_BYTES } from '../codec/limits.js'
 
 /** Checks a topic name for PUBLISH (MQTT §4.7.3): not empty, no wildcards, no U+0000, at most 65,535 bytes. */
 export function validateTopicName(topic: unknown): asserts topic is string {
@@ -59,34 +58,4 @@ function isWellFormed(s: string): boolean {
     i++
   }
   return true
-}
-
-/** Whether a filter has wildcards, so that exact filters can be looked up by key instead of matched. */
-export function isWildcardFilter(filter: string): boolean {
-  return filter.includes('+') || filter.includes('#')
-}
-
-/** The filter a shared subscription matches on: `$share/group/a/+` matches like `a/+`. */
-export function matchingFilter(filter: string): string {
-  if (!filter.startsWith('$share/')) return filter
-  const groupEnd = filter.indexOf('/', 7)
-  return groupEnd < 0 ? filter : filter.slice(groupEnd + 1)
-}
-
-/**
- * Whether a topic name matches a filter (MQTT §4.7). Topics starting with `$` are not matched by
- * a filter that starts with a wildcard (§4.7.2).
- */
-export function matchTopic(filter: string, topic: string): boolean {
-  filter = matchingFilter(filter)
-  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false
-  const f = filter.split('/')
-  const t = topic.split('/')
-  for (let i = 0; i < f.length; i++) {
-    const level = f[i]
-    if (level === '#') return true
-    if (i >= t.length) return false
-    if (level !== '+' && level !== t[i]) return false
-  }
-  return f.length === t.length
 }

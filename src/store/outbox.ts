@@ -1,6 +1,6 @@
 import type { PublishPacket } from '../codec/packets.js'
 import type { OpId } from '../protocol/protocol.js'
-import type { Store, StoredMessage } from '../store/store.js'
+import type { Store, StoredMessage } from './store.js'
 
 /**
  * Keeps the store in step with QoS 1/2 publishes: each is put when accepted and deleted once

@@ -1,9 +1,8 @@
 import type { ProtocolVersion, PublishPacket, PublishProperties, QoS, Subscription, UserProperties } from '../codec/packets.js'
-import { MAX_REMAINING_LENGTH } from '../codec/decoder.js'
+import { MAX_REMAINING_LENGTH, publishRemainingLength } from '../codec/limits.js'
 import { InvalidArgumentError } from '../errors.js'
 import { utf8Length } from '../bytes.js'
-import { validateTopicFilter, validateTopicName } from '../routing/topic.js'
-import type { Message } from './message.js'
+import { validateTopicFilter, validateTopicName } from './topic-rules.js'
 import { checkQos } from './options.js'
 import { type Payload, toWire } from './payload.js'
 
@@ -29,7 +28,6 @@ export interface SubscribeOptions {
 /** The object form of subscribe: filter -> options. */
 export type SubscriptionMap = Record<string, SubscribeOptions>
 
-export type MessageHandler = (message: Message) => void
 
 /** What the broker granted for one filter: the QoS, or a failure code of 0x80 and above. */
 export interface Granted {
@@ -51,7 +49,7 @@ export function buildPublish(
   checkQos(qos)
   const wire = toWire(payload as Payload)
   const payloadBytes = typeof wire === 'string' ? utf8Length(wire) : wire.byteLength
-  const remaining = 2 + utf8Length(topic) + (qos > 0 ? 2 : 0) + payloadBytes
+  const remaining = publishRemainingLength(utf8Length(topic), qos, payloadBytes, 0)
   if (remaining > MAX_REMAINING_LENGTH) {
     throw new InvalidArgumentError(`message of ${remaining} bytes exceeds the MQTT limit of ${MAX_REMAINING_LENGTH}`)
   }
