@@ -2,25 +2,28 @@
 // one run on one machine. Every cell runs each client RUNS times (3 unless BENCH_RUNS says), the
 // clients' order reversed on every other round, and reports medians. The brokers run in their own
 // processes; each Node measurement runs in a fresh process; each Chromium one in a fresh page.
-// Writes bench/results/<time>.json and bench/results/latest.md, and the README's table.
+// Writes bench/results/<time>.json and bench/results/latest.md, nothing else. `npm run bench --
+// --readme` also puts a full run's speed tables into the README between its bench markers: most
+// runs are checks on a shared, noisy machine, and the README's figures are published on purpose.
 import { fork } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync, createReadStream } from 'node:fs'
-import http from 'node:http'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from '@playwright/test'
 import { measureSizes, sizeTable } from './size.js'
 import { renderTables } from './report.js'
+import { serveStatic } from '../test/support/static-server.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 // For profiling one corner: BENCH_ONLY matches cells ("chromium e2e QoS 1"), BENCH_LIBS lists clients,
-// BENCH_OPTIONS is JSON handed to ts-mqtt-ws's connect. The README is only rewritten by a full run.
+// BENCH_OPTIONS is JSON handed to ts-mqtt-ws's connect. --readme takes only a full run's tables.
 const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined
 const LIBS = process.env.BENCH_LIBS?.split(',')
 const OPTIONS = process.env.BENCH_OPTIONS ? JSON.parse(process.env.BENCH_OPTIONS) : undefined
 const FULL = !ONLY && !LIBS && !OPTIONS
+const README = process.argv.includes('--readme')
 const started = Date.now()
 const log = (line) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`)
 
@@ -44,22 +47,8 @@ function brokerStats(broker) {
   })
 }
 
-// Serves the bench page, our build and the other clients' browser builds, nothing else.
-function startStaticServer() {
-  const allowed = ['bench/browser/', 'bench/clients/', 'dist/', 'node_modules/mqtt/dist/', 'node_modules/paho-mqtt/', 'node_modules/u8-mqtt/esm/web/']
-  const types = { '.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json' }
-  const server = http.createServer((req, res) => {
-    const relative = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).slice(1)
-    const file = path.join(root, relative)
-    if (!allowed.some((a) => relative.startsWith(a)) || relative.includes('..') || !existsSync(file)) {
-      res.writeHead(404).end()
-      return
-    }
-    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' })
-    createReadStream(file).pipe(res)
-  })
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, origin: `http://127.0.0.1:${server.address().port}` })))
-}
+// The bench page, our build and the other clients' browser builds, nothing else of the repository.
+const PAGE_FILES = ['bench/browser/', 'bench/clients/', 'dist/', 'node_modules/mqtt/dist/', 'node_modules/paho-mqtt/', 'node_modules/u8-mqtt/esm/web/']
 
 // ---- one measurement ---------------------------------------------------------------------------
 
@@ -92,10 +81,10 @@ function runInNode(job, broker) {
   })
 }
 
-async function runInChromium(browser, origin, job) {
+async function runInChromium(browser, site, job) {
   const page = await browser.newPage()
   try {
-    await page.goto(`${origin}/bench/browser/index.html`)
+    await page.goto(`${site}bench/browser/index.html`)
     await page.waitForFunction(() => window.benchReady === true)
     // BENCH_PROFILE=dir writes a .cpuprofile of each Chromium run, for DevTools or a script.
     const cdp = process.env.BENCH_PROFILE ? await page.context().newCDPSession(page) : undefined
@@ -161,7 +150,7 @@ function medianOf(results) {
 }
 
 async function main() {
-  const [broker, fake, statics] = await Promise.all([startServer('bench/servers/broker.js'), startServer('bench/servers/fake-server.js'), startStaticServer()])
+  const [broker, fake, statics] = await Promise.all([startServer('bench/servers/broker.js'), startServer('bench/servers/fake-server.js'), serveStatic(root, { only: PAGE_FILES })])
   const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined)
   const browser = await chromium.launch({
     ...(executablePath ? { executablePath } : {}),
@@ -179,7 +168,7 @@ async function main() {
           const job = { lib, scenario: cell.scenario, params: lib === 'ours' && OPTIONS ? { ...cell.params, options: OPTIONS } : cell.params }
           let result
           try {
-            result = cell.where === 'node' ? await runInNode(job, cell.group === 'e2e' || cell.group === 'rtt' ? broker : undefined) : await runInChromium(browser, statics.origin, job)
+            result = cell.where === 'node' ? await runInNode(job, cell.group === 'e2e' || cell.group === 'rtt' ? broker : undefined) : await runInChromium(browser, statics.url, job)
           } catch (err) {
             result = { error: String(err?.message ?? err) }
           }
@@ -193,7 +182,7 @@ async function main() {
     // Disconnecting lets the servers exit on their own (and write a --cpu-prof profile).
     broker.child.disconnect()
     fake.child.disconnect()
-    statics.server.close()
+    statics.close()
   }
 
   const results = all.map((cell, i) => ({
@@ -221,13 +210,15 @@ async function main() {
   const stamp = report.date.replace(/[:.]/g, '-')
   writeFileSync(path.join(dir, `${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`)
   writeFileSync(path.join(dir, 'latest.md'), markdown)
-  // The README's Size section has the size table already (npm run size).
-  if (FULL) updateReadme(speed)
   console.log(`\n${markdown}`)
   log(`wrote bench/results/${stamp}.json and bench/results/latest.md`)
+  // The README's Size section has the size table already (npm run size).
+  if (README && !FULL) log('left the README alone: --readme takes a full run, without BENCH_ONLY, BENCH_LIBS or BENCH_OPTIONS')
+  else if (README && updateReadme(speed)) log('wrote the speed tables into README.md')
+  else if (README) log('left the README alone: it has no <!-- bench:begin --> ... <!-- bench:end --> markers')
 }
 
-/** Replaces what stands between the README's bench markers with the new tables. */
+/** Replaces what stands between the README's bench markers with the new tables; false if it has none. */
 function updateReadme(markdown) {
   const readme = path.join(root, 'README.md')
   const text = readFileSync(readme, 'utf8')
@@ -235,8 +226,9 @@ function updateReadme(markdown) {
   const end = '<!-- bench:end -->'
   const a = text.indexOf(begin)
   const b = text.indexOf(end)
-  if (a < 0 || b < a) return
+  if (a < 0 || b < a) return false
   writeFileSync(readme, `${text.slice(0, a + begin.length)}\n${markdown}\n${text.slice(b)}`)
+  return true
 }
 
 main().catch((err) => {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { build, createServer } from 'vite'
-import { startAedesBroker } from '../test/harness/aedes-broker.js'
+import { startAedesBroker } from '../test/support/aedes-broker.js'
 
 // `npm run demo`: the reference broker on ws://localhost:8888 and the demo page on Vite's dev server.
 const brokerPort = Number(process.env.BROKER_PORT ?? 8888)

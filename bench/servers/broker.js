@@ -1,25 +1,16 @@
-// The end-to-end broker: aedes over websocket-stream, as in test/harness, but in its own process
-// so that its CPU is its own. bench/run.js asks it over IPC for its CPU time and for the
-// WebSocket frames clients have sent it, and takes differences around each run.
-import http from 'node:http'
-import { Aedes } from 'aedes'
-import websocketStream from 'websocket-stream'
+// The end-to-end broker, test/support's aedes, in a process of its own so that its CPU is its own.
+// bench/run.js asks it over IPC for its CPU time and for the WebSocket frames clients have sent
+// it, and takes differences around each run.
+import { startAedesBroker } from '../../test/support/aedes-broker.js'
 
-const aedes = await Aedes.createBroker()
-const server = http.createServer()
-const wss = websocketStream.createServer({ server }, aedes.handle)
 const counts = { frames: 0, bytes: 0 }
-wss.on('connection', (ws) =>
-  ws.on('message', (data) => {
+const broker = await startAedesBroker({
+  onFrame: (data) => {
     counts.frames++
     counts.bytes += data.length
-  }),
-)
-wss.on('error', () => undefined)
-
-server.listen(0, '127.0.0.1', () => {
-  process.send?.({ ready: true, port: server.address().port })
+  },
 })
+process.send?.({ ready: true, port: broker.port })
 
 process.on('message', (message) => {
   if (message === 'stats') {

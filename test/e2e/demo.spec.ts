@@ -1,5 +1,5 @@
 import { type Page, expect, test } from '@playwright/test'
-import { startFaultProxy } from '../harness/fault-proxy.js'
+import { startFaultProxy } from '../support/fault-proxy.js'
 import { env, openDemo, publish, receivedQos, receivedTexts, recordStatus, uniqueTopic, watchErrors } from './pages.js'
 
 /** Adds a subscription row on the demo page and waits until the broker granted it. */

@@ -2,9 +2,9 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build, createServer, preview } from 'vite'
-import { startAedesBroker } from '../harness/aedes-broker.js'
-import { installConsumer, packTarball } from '../harness/consumer.js'
-import { serveStatic } from '../harness/static-server.js'
+import { startAedesBroker } from '../support/aedes-broker.js'
+import { installConsumer, packTarball } from '../support/consumer.js'
+import { serveStatic } from '../support/static-server.js'
 
 const demoConfig = fileURLToPath(new URL('../../demo/vite.config.ts', import.meta.url))
 const local = { host: '127.0.0.1', port: 0 }

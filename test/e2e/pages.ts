@@ -18,7 +18,7 @@ export function watchErrors(page: Page): string[] {
 
 export interface DemoOptions {
   base?: string
-  /** The broker to connect to; default the harness broker */
+  /** The broker to connect to; default the aedes broker global-setup starts */
   broker?: string
   /** More settings in the address, e.g. { keepalive: '1' } */
   params?: Record<string, string>

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test'
-import { startAedesBroker } from '../harness/aedes-broker.js'
-import { startFaultProxy } from '../harness/fault-proxy.js'
-import { startMosquitto } from '../harness/mosquitto.js'
+import { startAedesBroker } from '../support/aedes-broker.js'
+import { startFaultProxy } from '../support/fault-proxy.js'
+import { startMosquitto } from '../support/mosquitto.js'
 import { env, openDemo, publish, receivedQos, recordStatus, uniqueTopic } from './pages.js'
 
 interface Restartable {

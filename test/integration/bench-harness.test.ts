@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import mqtt from 'mqtt'
+import { generate, type Packet } from 'mqtt-packet'
 import Paho from 'paho-mqtt'
 import u8 from 'u8-mqtt/esm/node/v4.js'
 import WebSocket from 'ws'
@@ -8,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAdapter } from '../../bench/clients/adapters.js'
 import { floodReceive, roundTrips, selfPublish, sinkSend } from '../../bench/clients/scenarios.js'
 import * as tsMqttWs from '../../src/index.js'
-import { startAedesBroker } from '../harness/aedes-broker.js'
+import { startAedesBroker } from '../support/aedes-broker.js'
+import { waitUntil } from '../support/wait.js'
 
 /**
  * `npm run bench` at a tiny size: every client's adapter against the fake server and aedes, so a
@@ -61,5 +63,36 @@ describe.each(['ours', 'mqttjs', 'paho'])('the end-to-end bench through aedes, f
     const result = await roundTrips(adapter(lib), { url: broker.url, n: 20 })
     expect(result).toMatchObject({ samples: 20, back: 20 })
     expect(result.p50).toBeGreaterThan(0)
+  })
+})
+
+describe('the bench broker process', () => {
+  it('counts the WebSocket frames and bytes clients send it, and reports them with its CPU time over IPC', async () => {
+    const child = fork(fileURLToPath(new URL('../../bench/servers/broker.js', import.meta.url)), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+    type Stats = { cpuMs: number; frames: number; bytes: number }
+    const stats = () =>
+      new Promise<Stats>((resolve) => {
+        child.once('message', (m: { stats: Stats }) => resolve(m.stats))
+        child.send('stats')
+      })
+    try {
+      const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)))
+      const before = await stats()
+      const socket = new WebSocket(`ws://127.0.0.1:${port}`, 'mqtt')
+      let answers = 0
+      socket.on('message', () => answers++)
+      await new Promise((resolve) => socket.once('open', resolve))
+      const connect = generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'bench-stats', clean: true, keepalive: 0 } as Packet)
+      const ping = generate({ cmd: 'pingreq' })
+      socket.send(connect)
+      socket.send(ping)
+      await waitUntil(() => answers === 2) // CONNACK and PINGRESP: the broker has read both frames
+      const after = await stats()
+      socket.close()
+      expect({ frames: after.frames - before.frames, bytes: after.bytes - before.bytes }).toEqual({ frames: 2, bytes: connect.length + ping.length })
+      expect(after.cpuMs).toBeGreaterThan(0)
+    } finally {
+      child.disconnect()
+    }
   })
 })

@@ -8,10 +8,10 @@ import {
   type MqttClient,
   SubscribeError,
 } from '../../src/index.js'
-import { startAedesBroker } from '../harness/aedes-broker.js'
-import { type Broker, bothBrokers } from '../harness/brokers.js'
-import { startMosquitto } from '../harness/mosquitto.js'
-import { waitUntil } from '../harness/wait.js'
+import { startAedesBroker } from '../support/aedes-broker.js'
+import { type Broker, bothBrokers } from '../support/brokers.js'
+import { startMosquitto } from '../support/mosquitto.js'
+import { waitUntil } from '../support/wait.js'
 
 /**
  * The client against two independent brokers, with MQTT.js as the independent peer: whatever

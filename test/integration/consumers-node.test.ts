@@ -3,8 +3,8 @@ import { rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startAedesBroker } from '../harness/aedes-broker.js'
-import { installConsumer, packTarball } from '../harness/consumer.js'
+import { startAedesBroker } from '../support/aedes-broker.js'
+import { installConsumer, packTarball } from '../support/consumer.js'
 
 const run = promisify(execFile)
 

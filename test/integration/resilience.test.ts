@@ -12,10 +12,10 @@ import {
   type MqttClient,
   QueueFullError,
 } from '../../src/index.js'
-import { startAedesBroker } from '../harness/aedes-broker.js'
-import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.js'
-import { rejection } from '../harness/expect-error.js'
-import { waitUntil } from '../harness/wait.js'
+import { startAedesBroker } from '../support/aedes-broker.js'
+import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js'
+import { rejection } from '../support/expect-error.js'
+import { waitUntil } from '../support/wait.js'
 
 let broker: Awaited<ReturnType<typeof startAedesBroker>>
 let proxy: FaultProxy

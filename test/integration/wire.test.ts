@@ -14,9 +14,9 @@ import {
   ProtocolError,
   TransportError,
 } from '../../src/index.js'
-import { acceptConnect, type FakeBroker, startFakeBroker } from '../harness/fake-broker.js'
-import { rejection } from '../harness/expect-error.js'
-import { waitUntil } from '../harness/wait.js'
+import { acceptConnect, type FakeBroker, startFakeBroker } from '../support/fake-broker.js'
+import { rejection } from '../support/expect-error.js'
+import { waitUntil } from '../support/wait.js'
 
 let broker: FakeBroker | undefined
 let client: MqttClient | undefined

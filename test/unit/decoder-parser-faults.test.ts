@@ -2,7 +2,7 @@ import type * as MqttPacket from 'mqtt-packet'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Decoder } from '../../src/codec/decoder.js'
 import { ProtocolError } from '../../src/errors.js'
-import { thrown } from '../harness/expect-error.js'
+import { thrown } from '../support/expect-error.js'
 
 /**
  * The decoder's promise is that any failure ends in a ProtocolError, including failures of the

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { Decoder } from '../../src/codec/decoder.js'
 import type { AckPacket, IncomingPublishPacket, ProtocolVersion } from '../../src/codec/packets.js'
 import { ProtocolError } from '../../src/errors.js'
-import { thrown } from '../harness/expect-error.js'
+import { thrown } from '../support/expect-error.js'
 
 const decoder = (maxPacketSize = 1024 * 1024, protocolVersion: ProtocolVersion = 4) => new Decoder({ protocolVersion, maxPacketSize })
 

@@ -1,7 +1,7 @@
 import { generate, type IPublishPacket, type Packet } from 'mqtt-packet'
 import { describe, expect, it } from 'vitest'
-import { auditConnections, auditDeliveries } from '../harness/delivery-audit.js'
-import { MqttOverWebSocketDecoder, type WireConnection, type WireEntry, WireWitness } from '../harness/wire-witness.js'
+import { auditConnections, auditDeliveries } from '../support/delivery-audit.js'
+import { MqttOverWebSocketDecoder, type WireConnection, type WireEntry, WireWitness } from '../support/wire-witness.js'
 
 const UPGRADE_REQUEST = 'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n'
 const UPGRADE_RESPONSE = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n'

@@ -5,9 +5,13 @@ import websocketStream from 'websocket-stream'
 
 /**
  * The reference broker: aedes served over WebSocket with websocket-stream, as the tutorial's
- * broker.js does, optionally with plain MQTT over TCP beside it.
+ * broker.js does, optionally with plain MQTT over TCP beside it. `npm run broker`, the demo, the
+ * tests and the bench all run this one.
  *
- * @param {{ port?: number, host?: string, tcpPort?: number, log?: boolean | ((line: string) => void) }} [options]
+ * `onFrame` sees every WebSocket frame a client sends: the bench counts frames per message with
+ * it, which no client's own events show.
+ *
+ * @param {{ port?: number, host?: string, tcpPort?: number, log?: boolean | ((line: string) => void), onFrame?: (data: Buffer) => void }} [options]
  * @returns {Promise<{ url: string, port: number, tcpPort?: number, tcpUrl?: string, aedes: import('aedes').Aedes, close(): Promise<void>, restart(): Promise<any> }>}
  */
 export async function startAedesBroker(options = {}) {
@@ -27,6 +31,8 @@ export async function startAedesBroker(options = {}) {
   // websocket-stream's ws 3 server agrees to the first subprotocol offered, which is 'mqtt'.
   const wss = websocketStream.createServer({ server: httpServer }, aedes.handle)
   wss.on('error', () => undefined)
+  const onFrame = options.onFrame
+  if (onFrame) wss.on('connection', (socket) => socket.on('message', (data) => onFrame(data)))
   await listen(httpServer, options.port ?? 0, host)
   const port = httpServer.address().port
 
