@@ -29,12 +29,6 @@ export interface SubscribeOptions {
 export type SubscriptionMap = Record<string, SubscribeOptions>
 
 
-/** What the broker granted for one filter: the QoS, or a failure code of 0x80 and above. */
-export interface Granted {
-  topic: string
-  qos: number
-}
-
 /** Checks a publish request and builds its packet; throws a typed error on bad input. */
 export function buildPublish(
   topic: unknown,

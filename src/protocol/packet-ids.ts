@@ -1,38 +1,46 @@
 /**
- * Allocates MQTT packet identifiers (1..65535) for packets awaiting an acknowledgement.
- * Ids are handed out in rising order and wrap, skipping the ones still in use, so that a
- * just-released id is not reused at once (which would confuse a late duplicate ack).
+ * What is in flight under each MQTT packet identifier (1..65535): one table says both which ids
+ * are taken and what each one carries. Ids are handed out in rising order and wrap, skipping the
+ * ones still taken, so a just-freed id is not reused at once (which would confuse a late duplicate
+ * ack). The table keeps allocation order, the order in which messages must be sent again.
  */
-export class PacketIdAllocator {
-  private readonly inUse = new Set<number>()
+export class InFlight<T> {
+  private readonly byId = new Map<number, T>()
   private next = 1
 
   constructor(private readonly max = 65_535) {}
 
-  /** A free id, or undefined when every id is in use. */
-  allocate(): number | undefined {
-    if (this.inUse.size >= this.max) return undefined
-    while (this.inUse.has(this.next)) this.advance()
+  get size(): number {
+    return this.byId.size
+  }
+
+  /** Puts `item` in flight under a free id, or returns undefined when every id is taken. */
+  add(item: T): number | undefined {
+    if (this.byId.size >= this.max) return undefined
+    while (this.byId.has(this.next)) this.advance()
     const id = this.next
-    this.inUse.add(id)
+    this.byId.set(id, item)
     this.advance()
     return id
   }
 
-  release(id: number): void {
-    this.inUse.delete(id)
+  get(id: number): T | undefined {
+    return this.byId.get(id)
   }
 
-  has(id: number): boolean {
-    return this.inUse.has(id)
+  /** Takes the item under `id` out of flight, freeing the id. */
+  delete(id: number): void {
+    this.byId.delete(id)
   }
 
-  get size(): number {
-    return this.inUse.size
+  /** Oldest first. */
+  entries(): IterableIterator<[number, T]> {
+    return this.byId.entries()
   }
 
+  /** Frees every id; the next one handed out still follows the last. */
   clear(): void {
-    this.inUse.clear()
+    this.byId.clear()
   }
 
   private advance(): void {

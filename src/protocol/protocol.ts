@@ -6,30 +6,38 @@ import type {
   IncomingPacket,
   IncomingPublishPacket,
   Packet,
-  ProtocolVersion,
   PublishPacket,
   SubscribePacket,
+  Subscription,
   UnsubscribePacket,
 } from '../codec/packets.js'
 import {
+  ClientClosedError,
   ConnectionClosedError,
   ConnectionRefusedError,
+  ConnectTimeoutError,
   KeepaliveTimeoutError,
   type MqttError,
   OfflineError,
   ProtocolError,
   QueueFullError,
-  ReasonCodeError,
+  TransportError,
 } from '../errors.js'
-import { Fifo } from './fifo.js'
 import { Keepalive } from './keepalive.js'
-import { PacketIdAllocator } from './packet-ids.js'
-import { connackReason, reasonText } from './reason-codes.js'
+import { checkMove, hasSocket, type LifeState } from './lifecycle.js'
+import { type Entry, Outgoing, type OutgoingSink } from './outgoing.js'
+import {
+  connackReason,
+  type Granted,
+  isPermanentRefusal,
+  publishAckError,
+  reasonText,
+  subackOutcome,
+  unsubackError,
+} from './reason-codes.js'
+import { type ReconnectOptions, ReconnectPlan } from './reconnect.js'
 
-/** Identifies one caller operation (publish, subscribe, unsubscribe) so its outcome can be reported. */
-export type OpId = number
-
-/** The CONNECT fields of the session, and the limits the protocol keeps. */
+/** The CONNECT fields of the session, and the limits and timings the protocol keeps. */
 export interface ProtocolOptions
   extends Pick<ConnectPacket, 'protocolVersion' | 'clientId' | 'clean' | 'keepalive' | 'username' | 'password' | 'will' | 'properties'> {
   /** Most QoS 1/2 publishes awaiting acknowledgement at once; brokers cap this too. */
@@ -38,79 +46,110 @@ export interface ProtocolOptions
   queueLimit: number
   /** Whether QoS 0 publishes wait while offline; if not, they fail with OfflineError. */
   queueQoS0: boolean
+  /** The brokers to try: the first, then each in turn on reconnect. */
+  servers: readonly string[]
+  reconnect: ReconnectOptions
+  /** ms from opening a socket to CONNACK. */
+  connectTimeout: number
+  /** ms a graceful end waits for what is in flight. */
+  endTimeout: number
+}
+
+/** Where the protocol reads the subscriptions the broker granted, to make them again on a fresh session. */
+export interface GrantedSubscriptions {
+  granted(): Subscription[]
 }
 
 /** What the protocol asks of the layer that owns the socket. Carried out in order. */
-export type Action =
+export type Action<Op> =
+  /** Open a socket to this broker. */
+  | { type: 'open'; url: string }
   | { type: 'send'; packet: Packet }
-  /** An operation finished: `error` when it failed; `codes` are SUBACK/UNSUBACK codes. */
-  | { type: 'settle'; op: OpId; error?: MqttError; codes?: number[] }
-  | { type: 'connected'; connack: ConnackPacket }
-  | { type: 'refused'; connack: ConnackPacket; error: ConnectionRefusedError }
-  | { type: 'message'; packet: IncomingPublishPacket }
-  /** The broker sent DISCONNECT (MQTT 5). A `close` action follows. */
-  | { type: 'disconnected'; packet: DisconnectPacket }
-  /** Close the connection; `error` says why when it is not a normal end. */
+  /** Close the socket; `error` says why when it is not a normal end. */
   | { type: 'close'; error?: MqttError }
+  /** An operation finished: `error` when it failed; `granted` answers a SUBSCRIBE. */
+  | { type: 'settle'; op: Op; error?: MqttError; granted?: Granted[] }
+  | { type: 'message'; packet: IncomingPublishPacket }
+  /** The client's life moved on; a move to connected carries its CONNACK. */
+  | { type: 'state'; from: LifeState; to: LifeState; connack?: ConnackPacket }
+  /** The broker sent DISCONNECT (MQTT 5). */
+  | { type: 'disconnected'; packet: DisconnectPacket }
+  /** A failure no caller waits for: a subscription refused when it was made again. */
+  | { type: 'error'; error: MqttError }
 
-/** A QoS 2 publish moves from waiting for PUBREC to waiting for PUBCOMP; everything else stays at 'ack'. */
-type Phase = 'ack' | 'pubcomp'
-
-type Outgoing =
-  | { kind: 'publish'; op: OpId; packet: PublishPacket; phase: Phase }
-  | { kind: 'subscribe'; op: OpId; packet: SubscribePacket; phase: Phase }
-  | { kind: 'unsubscribe'; op: OpId; packet: UnsubscribePacket; phase: Phase }
-
-type Connection = 'offline' | 'connecting' | 'connected'
+/** SUBSCRIBEs made again after a reconnect carry at most this many filters each. */
+const RESUBSCRIBE_BATCH = 50
 
 /**
- * The MQTT session as a state machine free of I/O. It is fed events (connection opened or closed,
- * packet received, caller asked for something, time is now T) and answers with actions. It owns
- * packet ids, the outgoing queue and in-flight window, incoming QoS 2 state and keepalive.
+ * The MQTT session and the client's life, as a state machine free of I/O. It is fed events
+ * (socket opened or lost, packet received, caller asked for something, network up or down, time
+ * is now T) and answers with actions. It owns the life state (lifecycle.ts), the outgoing queue
+ * and in-flight window (outgoing.ts), incoming QoS 2 state, keepalive, the reconnect plan and
+ * every deadline: CONNACK, the next try, the end of a graceful end().
  *
- * Session state survives a closed connection: in-flight messages are sent again (DUP set) after
- * the next CONNACK, and queued ones follow in order. Only failAll() gives up on them.
+ * Session state survives a lost connection: in-flight messages are sent again (DUP set) after
+ * the next CONNACK, and queued ones follow in order. Only a move to disconnected or closed gives
+ * up on them.
  */
-export class Protocol {
-  private readonly ids = new PacketIdAllocator()
-  private readonly queue = new Fifo<Outgoing>()
-  /** In id-allocation order, which is the order the messages must be re-sent in. */
-  private readonly inflight = new Map<number, Outgoing>()
-  private inflightPublishes = 0
+export class Protocol<Op> {
+  private life: LifeState = 'starting'
+  private readonly outgoing: Outgoing<Op>
   /** Incoming QoS 2 ids delivered and awaiting PUBREL: a re-sent PUBLISH with one is not delivered again. */
   private readonly incomingQos2 = new Set<number>()
   private readonly keepalive: Keepalive
-  private connection: Connection = 'offline'
+  private readonly plan: ReconnectPlan
   private window: number
-  private ending = false
-  private actions: Action[] = []
+  private online = true
+  private hadConnection = false
+  /** A refusal retrying cannot fix, once one came. */
+  private refusedForGood: ConnectionRefusedError | undefined
+  /** Why the client will not reconnect, once it will not. */
+  private lastFailure: MqttError | undefined
+  /** When the current state's own deadline falls: CONNACK, the next try, or the end of closing. */
+  private dueAt: number | undefined
+  /** The time of the event being handled. */
+  private now = 0
+  private actions: Array<Action<Op>> = []
+  private readonly sink: OutgoingSink<Op> = {
+    send: (packet) => this.send(packet),
+    done: (entry) => this.settle(entry),
+  }
 
-  constructor(private readonly options: ProtocolOptions) {
+  constructor(
+    private readonly options: ProtocolOptions,
+    private readonly subscriptions: GrantedSubscriptions,
+  ) {
     this.keepalive = new Keepalive(options.keepalive * 1000)
     this.window = options.maxInflight
+    this.outgoing = new Outgoing(options.queueLimit)
+    this.plan = new ReconnectPlan(options.servers, options.reconnect)
   }
 
-  get connected(): boolean {
-    return this.connection === 'connected'
+  get state(): LifeState {
+    return this.life
   }
 
-  /** Nothing queued and nothing awaiting acknowledgement. */
-  get idle(): boolean {
-    return this.queue.length === 0 && this.inflight.size === 0
+  /** Why no new operation can be accepted now, if so. */
+  refusal(): MqttError | undefined {
+    if (this.life === 'closing' || this.life === 'closed') return new ClientClosedError('Client is ending: no new operations are accepted')
+    if (this.life !== 'disconnected') return undefined
+    const why = this.lastFailure ? `: ${this.lastFailure.message}` : ''
+    return new ConnectionClosedError(`Client is disconnected and will not reconnect${why}`, { cause: this.lastFailure })
   }
 
-  get queued(): number {
-    return this.queue.length
+  // ---- life and network events ----
+
+  /** Connects: the first time, or at once while waiting to reconnect. */
+  open(now: number): Array<Action<Op>> {
+    this.now = now
+    if (this.life === 'starting' || this.life === 'reconnecting') this.connect()
+    return this.take()
   }
 
-  get inflightCount(): number {
-    return this.inflight.size
-  }
-
-  // ---- network events ----
-
-  connectionOpened(now: number): Action[] {
-    this.connection = 'connecting'
+  /** The socket is open: CONNECT goes out. */
+  connectionOpened(now: number): Array<Action<Op>> {
+    this.now = now
+    if (this.life !== 'connecting') return this.take()
     this.keepalive.reset(now)
     const o = this.options
     const connect: ConnectPacket = {
@@ -125,48 +164,51 @@ export class Protocol {
     if (o.password !== undefined) connect.password = o.password
     if (o.will) connect.will = o.will
     if (o.properties && o.protocolVersion === 5) connect.properties = o.properties
-    this.send(connect, now)
+    this.send(connect)
     return this.take()
   }
 
-  /** The connection is gone. Session state is kept for the next connection. */
-  connectionClosed(): Action[] {
-    this.connection = 'offline'
+  /** The socket went by itself (the broker or the network closed it); `error` says why. */
+  connectionLost(error: MqttError | undefined, now: number): Array<Action<Op>> {
+    this.now = now
+    if (hasSocket(this.life)) this.afterLoss(error)
     return this.take()
   }
 
-  packetReceived(packet: IncomingPacket, now: number): Action[] {
+  packetReceived(packet: IncomingPacket, now: number): Array<Action<Op>> {
+    this.now = now
+    if (!hasSocket(this.life)) return this.take()
     this.keepalive.received(now)
-    if (this.connection === 'connecting' && packet.cmd !== 'connack') {
+    if (this.life === 'connecting' && packet.cmd !== 'connack') {
       return this.violation(`expected CONNACK first, got ${packet.cmd.toUpperCase()}`)
     }
     switch (packet.cmd) {
       case 'connack':
-        this.onConnack(packet, now)
+        this.onConnack(packet)
         break
       case 'publish':
-        this.onPublish(packet, now)
+        this.onPublish(packet)
         break
       case 'pubrel':
         this.incomingQos2.delete(packet.messageId)
-        this.send({ cmd: 'pubcomp', messageId: packet.messageId }, now)
+        this.send({ cmd: 'pubcomp', messageId: packet.messageId })
         break
       case 'puback':
       case 'pubrec':
       case 'pubcomp':
-        this.onPublishAck(packet, now)
+        this.onPublishAck(packet)
         break
       case 'suback':
-        this.onSubscriptionAck('subscribe', packet.messageId, packet.granted, now)
+        this.onSubscriptionAck('subscribe', packet.messageId, packet.granted)
         break
       case 'unsuback':
-        this.onSubscriptionAck('unsubscribe', packet.messageId, packet.granted ?? [], now)
+        this.onSubscriptionAck('unsubscribe', packet.messageId, packet.granted ?? [])
         break
       case 'pingresp':
         break
       case 'disconnect':
         this.actions.push({ type: 'disconnected', packet })
-        this.closeWith(new ConnectionClosedError(disconnectMessage(packet)))
+        this.lose(new ConnectionClosedError(disconnectMessage(packet)))
         break
       default:
         return this.violation(`unexpected ${packet.cmd.toUpperCase()} from broker`)
@@ -174,214 +216,308 @@ export class Protocol {
     return this.take()
   }
 
-  /** Time has passed: send a ping or declare the connection dead. */
-  tick(now: number): Action[] {
-    if (this.connection !== 'connected') return this.take()
-    const due = this.keepalive.check(now)
-    if (due === 'ping') {
-      this.keepalive.pinged(now)
-      this.actions.push({ type: 'send', packet: { cmd: 'pingreq' } })
-    } else if (due === 'timeout') {
-      this.closeWith(new KeepaliveTimeoutError())
+  /** The browser lost the network: the socket is as good as dead, and retries wait for it to come back. */
+  networkOffline(now: number): Array<Action<Op>> {
+    this.now = now
+    this.online = false
+    if (hasSocket(this.life)) this.lose(new TransportError('The browser went offline'))
+    return this.take()
+  }
+
+  /** The network is back: retry now rather than when the backoff says. */
+  networkOnline(now: number): Array<Action<Op>> {
+    this.now = now
+    this.online = true
+    if (this.life === 'reconnecting') this.connect()
+    return this.take()
+  }
+
+  /** Time has passed: a ping, a dead connection, a CONNACK that did not come, the next try, the end of closing. */
+  tick(now: number): Array<Action<Op>> {
+    this.now = now
+    const due = this.dueAt !== undefined && now >= this.dueAt
+    const life = this.life
+    if (life === 'connected' || life === 'closing') this.checkKeepalive()
+    // A keepalive timeout above has moved the life on, with deadlines of its own.
+    if (!due || this.life !== life) return this.take()
+    if (this.life === 'connecting') {
+      this.lose(new ConnectTimeoutError(this.options.connectTimeout))
+    } else if (this.life === 'reconnecting') {
+      this.dueAt = undefined
+      // While the browser reports no network, its online event starts the next try instead.
+      if (this.online) this.connect()
+    } else if (this.life === 'closing') {
+      // Still an intended end: DISCONNECT, so the broker does not publish the will.
+      this.send({ cmd: 'disconnect' })
+      this.actions.push({ type: 'close' })
+      this.toClosed()
     }
     return this.take()
   }
 
   /** When tick() must next be called, or undefined when nothing is timed. */
   nextDeadline(): number | undefined {
-    return this.connection === 'connected' ? this.keepalive.nextDeadline() : undefined
+    switch (this.life) {
+      case 'connected':
+        return this.keepalive.nextDeadline()
+      case 'closing':
+        return Math.min(this.keepalive.nextDeadline() ?? Infinity, this.dueAt ?? Infinity)
+      case 'connecting':
+      case 'reconnecting':
+        return this.dueAt
+      default:
+        return undefined
+    }
   }
 
   // ---- caller events (input is validated before it gets here) ----
 
-  publish(op: OpId, packet: PublishPacket, now: number): Action[] {
-    if (packet.qos === 0 && this.connection !== 'connected' && !this.options.queueQoS0) {
+  publish(op: Op, packet: PublishPacket, now: number): Array<Action<Op>> {
+    this.now = now
+    if (packet.qos === 0 && !this.isUp() && !this.options.queueQoS0) {
       this.actions.push({ type: 'settle', op, error: new OfflineError() })
       return this.take()
     }
-    return this.enqueue({ kind: 'publish', op, packet, phase: 'ack' }, now)
+    return this.enqueue({ kind: 'publish', op, packet, pastPubrec: false })
   }
 
   /**
    * Messages a store kept from an earlier run go ahead of everything queued, in their order. The
    * queue limit does not apply: they were accepted once already.
    */
-  restore(messages: ReadonlyArray<{ op: OpId; packet: PublishPacket }>, now: number): Action[] {
-    this.queue.unshiftAll(messages.map(({ op, packet }) => ({ kind: 'publish' as const, op, packet, phase: 'ack' as const })))
-    this.flush(now)
+  restore(messages: ReadonlyArray<{ op: Op; packet: PublishPacket }>, now: number): Array<Action<Op>> {
+    this.now = now
+    this.outgoing.addFirst(messages.map(({ op, packet }) => ({ kind: 'publish' as const, op, packet, pastPubrec: false })))
+    this.flush()
     return this.take()
   }
 
-  subscribe(op: OpId, packet: Omit<SubscribePacket, 'messageId'>, now: number): Action[] {
-    return this.enqueue({ kind: 'subscribe', op, packet: { ...packet, messageId: 0 }, phase: 'ack' }, now)
+  subscribe(op: Op, packet: Omit<SubscribePacket, 'messageId'>, now: number): Array<Action<Op>> {
+    this.now = now
+    return this.enqueue({ kind: 'subscribe', op, packet: { ...packet, messageId: 0 } })
   }
 
-  unsubscribe(op: OpId, packet: Omit<UnsubscribePacket, 'messageId'>, now: number): Action[] {
-    return this.enqueue({ kind: 'unsubscribe', op, packet: { ...packet, messageId: 0 }, phase: 'ack' }, now)
+  unsubscribe(op: Op, packet: Omit<UnsubscribePacket, 'messageId'>, now: number): Array<Action<Op>> {
+    this.now = now
+    return this.enqueue({ kind: 'unsubscribe', op, packet: { ...packet, messageId: 0 } })
   }
 
   /**
-   * Graceful end: once everything queued and in flight has settled, send DISCONNECT and close.
-   * While offline there is nothing to wait for; the owner gives up with failAll().
+   * Ends the client. Graceful while connected: once everything queued and in flight has settled
+   * (or endTimeout passed), DISCONNECT goes out and the socket closes. With `force`, or without a
+   * connection, it closes at once and what is pending fails with ClientClosedError.
    */
-  end(now: number): Action[] {
-    this.ending = true
-    this.finishEnding(now)
-    return this.take()
-  }
-
-  /** Gives up on every queued and in-flight operation, rejecting each with `error`. */
-  failAll(error: MqttError): Action[] {
-    for (const entry of this.inflight.values()) this.actions.push({ type: 'settle', op: entry.op, error })
-    for (const entry of this.queue.drain()) this.actions.push({ type: 'settle', op: entry.op, error })
-    this.inflight.clear()
-    this.inflightPublishes = 0
-    this.ids.clear()
+  end(force: boolean, now: number): Array<Action<Op>> {
+    this.now = now
+    switch (this.life) {
+      case 'connected':
+        if (force) {
+          this.send({ cmd: 'disconnect' })
+          this.actions.push({ type: 'close' })
+          this.toClosed()
+        } else {
+          this.move('closing')
+          this.dueAt = now + this.options.endTimeout
+          this.finishEnding()
+        }
+        break
+      case 'connecting':
+        this.actions.push({ type: 'close' })
+        this.toClosed()
+        break
+      case 'starting':
+      case 'reconnecting':
+      case 'disconnected':
+        this.toClosed()
+        break
+      default: // closing or closed: the first end() stands
+    }
     return this.take()
   }
 
   // ---- internals ----
 
-  private enqueue(entry: Outgoing, now: number): Action[] {
-    if (this.queue.length >= this.options.queueLimit) {
-      this.actions.push({ type: 'settle', op: entry.op, error: new QueueFullError(this.options.queueLimit) })
+  private isUp(): boolean {
+    return this.life === 'connected' || this.life === 'closing'
+  }
+
+  private move(to: LifeState, connack?: ConnackPacket): void {
+    checkMove(this.life, to)
+    const from = this.life
+    this.life = to
+    this.actions.push(connack ? { type: 'state', from, to, connack } : { type: 'state', from, to })
+  }
+
+  private connect(): void {
+    this.move('connecting')
+    this.dueAt = this.now + this.options.connectTimeout
+    this.actions.push({ type: 'open', url: this.plan.server })
+  }
+
+  /** We close the connection, for `error`. */
+  private lose(error: MqttError): void {
+    this.actions.push({ type: 'close', error })
+    this.afterLoss(error)
+  }
+
+  /** The connection is gone: reconnect, give up, or finish an end() under way. */
+  private afterLoss(cause: MqttError | undefined): void {
+    if (this.life === 'closing') return this.toClosed()
+    const forGood = cause !== undefined && cause === this.refusedForGood
+    const delay = forGood ? undefined : this.plan.next(this.now)
+    if (delay === undefined) return this.giveUp(cause)
+    this.move('reconnecting')
+    this.dueAt = this.now + delay
+  }
+
+  /** No more connections: everything pending fails with the reason. */
+  private giveUp(cause: MqttError | undefined): void {
+    this.lastFailure ??= cause
+    const reason = cause ? `Connection closed and not reconnecting: ${cause.message}` : 'Connection closed and not reconnecting'
+    this.failAll(new ConnectionClosedError(reason, { cause }))
+    this.dueAt = undefined
+    this.move('disconnected')
+  }
+
+  private toClosed(): void {
+    this.failAll(new ClientClosedError())
+    this.dueAt = undefined
+    this.move('closed')
+  }
+
+  private failAll(error: MqttError): void {
+    for (const entry of this.outgoing.drain()) this.settle(entry, error)
+  }
+
+  private enqueue(entry: Entry<Op>): Array<Action<Op>> {
+    if (!this.outgoing.add(entry)) {
+      this.settle(entry, new QueueFullError(this.options.queueLimit))
       return this.take()
     }
-    this.queue.push(entry)
-    this.flush(now)
+    this.flush()
     return this.take()
   }
 
-  /** Sends queued operations in order while connected and the window and id space allow. */
-  private flush(now: number): void {
-    if (this.connection !== 'connected') return
-    for (;;) {
-      const head = this.queue.peek()
-      if (!head) break
-      if (head.kind === 'publish' && head.packet.qos === 0) {
-        this.queue.shift()
-        this.send(head.packet, now)
-        this.actions.push({ type: 'settle', op: head.op })
-        continue
-      }
-      if (head.kind === 'publish' && this.inflightPublishes >= this.window) break
-      const id = this.ids.allocate()
-      if (id === undefined) break
-      this.queue.shift()
-      head.packet.messageId = id
-      this.inflight.set(id, head)
-      if (head.kind === 'publish') this.inflightPublishes++
-      this.send(head.packet, now)
-    }
-    this.finishEnding(now)
+  /** Sends what the window allows while connected, and finishes a graceful end once nothing is left. */
+  private flush(): void {
+    if (!this.isUp()) return
+    this.outgoing.flush(this.window, this.sink)
+    this.finishEnding()
   }
 
-  private onConnack(connack: ConnackPacket, now: number): void {
-    if (this.connection !== 'connecting') {
-      // Not violation(): that hands back the actions so far, and this caller's are taken later.
-      this.closeWith(new ProtocolError('unexpected CONNACK'))
+  private finishEnding(): void {
+    if (this.life !== 'closing' || !this.outgoing.idle) return
+    this.send({ cmd: 'disconnect' })
+    this.actions.push({ type: 'close' })
+    this.toClosed()
+  }
+
+  private onConnack(connack: ConnackPacket): void {
+    if (this.life !== 'connecting') {
+      this.lose(new ProtocolError('unexpected CONNACK'))
       return
     }
     const code = connack.reasonCode ?? connack.returnCode ?? 0
     if (code !== 0) {
       const error = new ConnectionRefusedError(code, connackReason(code, this.options.protocolVersion))
-      this.actions.push({ type: 'refused', connack, error })
-      this.closeWith(error)
+      if (isPermanentRefusal(code, this.options.protocolVersion)) this.refusedForGood = error
+      this.lose(error)
       return
     }
-    this.connection = 'connected'
     const brokerMax = connack.properties?.receiveMaximum
     this.window = brokerMax ? Math.min(this.options.maxInflight, brokerMax) : this.options.maxInflight
     if (!connack.sessionPresent) this.incomingQos2.clear()
-    this.actions.push({ type: 'connected', connack })
-    this.resendInflight(now)
-    this.flush(now)
+    // A broker that kept no session forgot our subscriptions: they are made again, first.
+    const resubscribe = this.hadConnection && !connack.sessionPresent
+    this.hadConnection = true
+    this.plan.connected(this.now)
+    this.dueAt = undefined
+    this.move('connected', connack)
+    const resent = this.outgoing.resendPackets()
+    if (resubscribe) this.resubscribe()
+    for (const packet of resent) this.send(packet)
+    this.flush()
   }
 
-  /** After a reconnect, unacknowledged packets go again, in their original order, before anything new. */
-  private resendInflight(now: number): void {
-    for (const [id, entry] of this.inflight) {
-      if (entry.kind === 'publish' && entry.phase === 'pubcomp') {
-        this.send({ cmd: 'pubrel', messageId: id }, now)
-      } else if (entry.kind === 'publish') {
-        this.send({ ...entry.packet, dup: true }, now)
-      } else {
-        this.send(entry.packet, now)
-      }
+  /** SUBSCRIBE again for every filter the broker had granted, in packets of at most RESUBSCRIBE_BATCH filters. */
+  private resubscribe(): void {
+    const granted = this.subscriptions.granted()
+    for (let i = 0; i < granted.length; i += RESUBSCRIBE_BATCH) {
+      const packet: SubscribePacket = { cmd: 'subscribe', messageId: 0, subscriptions: granted.slice(i, i + RESUBSCRIBE_BATCH) }
+      this.outgoing.sendNow({ kind: 'subscribe', op: undefined, packet }, this.sink)
     }
   }
 
-  private onPublish(packet: IncomingPublishPacket, now: number): void {
-    const id = packet.messageId
+  private onPublish(packet: IncomingPublishPacket): void {
+    const id = packet.messageId as number
     if (packet.qos === 0) {
       this.actions.push({ type: 'message', packet })
     } else if (packet.qos === 1) {
       this.actions.push({ type: 'message', packet })
-      this.send({ cmd: 'puback', messageId: id as number }, now)
+      this.send({ cmd: 'puback', messageId: id })
     } else {
       // Delivered on first sight, remembered until PUBREL, so a re-sent copy is acknowledged but not delivered twice.
-      if (!this.incomingQos2.has(id as number)) {
-        this.incomingQos2.add(id as number)
+      if (!this.incomingQos2.has(id)) {
+        this.incomingQos2.add(id)
         this.actions.push({ type: 'message', packet })
       }
-      this.send({ cmd: 'pubrec', messageId: id as number }, now)
+      this.send({ cmd: 'pubrec', messageId: id })
     }
   }
 
-  private onPublishAck(packet: AckPacket, now: number): void {
-    const entry = this.inflight.get(packet.messageId)
-    if (!entry || entry.kind !== 'publish') return // late or duplicate ack: nothing waits on it
-    const failed = (packet.reasonCode ?? 0) >= 0x80
-    if (packet.cmd === 'pubrec' && entry.packet.qos === 2 && !failed) {
-      entry.phase = 'pubcomp'
-      this.send({ cmd: 'pubrel', messageId: packet.messageId }, now)
+  private onPublishAck(ack: AckPacket): void {
+    const error = publishAckError(ack.reasonCode)
+    const entry = this.outgoing.acknowledgePublish(ack, error === undefined, this.sink)
+    if (!entry) return
+    this.settle(entry, error)
+    this.flush()
+  }
+
+  private onSubscriptionAck(kind: 'subscribe' | 'unsubscribe', id: number, codes: number[]): void {
+    const entry = this.outgoing.acknowledgeSubscription(kind, id)
+    if (!entry) return
+    if (entry.kind === 'subscribe') {
+      const { granted, error } = subackOutcome(entry.packet.subscriptions, codes)
+      this.settle(entry, error, granted)
+    } else {
+      this.settle(entry, unsubackError(codes))
+    }
+    this.flush()
+  }
+
+  private settle(entry: Entry<Op>, error?: MqttError, granted?: Granted[]): void {
+    if (entry.op === undefined) {
+      // The session's own SUBSCRIBE: nobody awaits it, so a failure is reported.
+      if (error) this.actions.push({ type: 'error', error })
       return
     }
-    const expected = entry.packet.qos === 1 ? 'puback' : entry.phase === 'ack' ? 'pubrec' : 'pubcomp'
-    if (packet.cmd !== expected) return
-    this.complete(packet.messageId, entry, failed ? new ReasonCodeError('Publish', packet.reasonCode as number) : undefined)
-    this.flush(now)
+    const action: Extract<Action<Op>, { type: 'settle' }> = { type: 'settle', op: entry.op }
+    if (error) action.error = error
+    if (granted) action.granted = granted
+    this.actions.push(action)
   }
 
-  private onSubscriptionAck(kind: 'subscribe' | 'unsubscribe', id: number, codes: number[], now: number): void {
-    const entry = this.inflight.get(id)
-    if (!entry || entry.kind !== kind) return
-    this.inflight.delete(id)
-    this.ids.release(id)
-    this.actions.push({ type: 'settle', op: entry.op, codes })
-    this.flush(now)
+  private checkKeepalive(): void {
+    const due = this.keepalive.check(this.now)
+    if (due === 'ping') {
+      this.keepalive.pinged(this.now)
+      this.actions.push({ type: 'send', packet: { cmd: 'pingreq' } })
+    } else if (due === 'timeout') {
+      this.lose(new KeepaliveTimeoutError())
+    }
   }
 
-  private complete(id: number, entry: Outgoing, error?: MqttError): void {
-    this.inflight.delete(id)
-    this.ids.release(id)
-    this.inflightPublishes--
-    this.actions.push(error ? { type: 'settle', op: entry.op, error } : { type: 'settle', op: entry.op })
-  }
-
-  private finishEnding(now: number): void {
-    if (!this.ending || this.connection !== 'connected' || !this.idle) return
-    this.send({ cmd: 'disconnect' }, now)
-    this.connection = 'offline'
-    this.actions.push({ type: 'close' })
-  }
-
-  private send(packet: Packet, now: number): void {
-    this.keepalive.sent(now)
+  private send(packet: Packet): void {
+    this.keepalive.sent(this.now)
     this.actions.push({ type: 'send', packet })
   }
 
-  private closeWith(error: MqttError): void {
-    this.connection = 'offline'
-    this.actions.push({ type: 'close', error })
-  }
-
-  private violation(message: string): Action[] {
-    this.closeWith(new ProtocolError(message))
+  private violation(message: string): Array<Action<Op>> {
+    this.lose(new ProtocolError(message))
     return this.take()
   }
 
-  private take(): Action[] {
+  private take(): Array<Action<Op>> {
     const out = this.actions
     this.actions = []
     return out

@@ -1,3 +1,6 @@
+import type { Subscription } from '../codec/packets.js'
+import { ReasonCodeError, SubscribeError } from '../errors.js'
+
 /** Readable text for CONNACK refusals, so errors say why rather than only a number. */
 const CONNACK_3: Record<number, string> = {
   1: 'unacceptable protocol version',
@@ -61,4 +64,37 @@ export function reasonText(code: number): string {
 export function isPermanentRefusal(code: number, protocolVersion: 4 | 5): boolean {
   if (protocolVersion === 4) return code === 1 || code === 2 || code === 4 || code === 5
   return [0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c].includes(code)
+}
+
+/** What the broker granted for one filter: the QoS, or a failure code of 0x80 and above. */
+export interface Granted {
+  topic: string
+  qos: number
+}
+
+/** MQTT 5 reason codes of 0x80 and above, and the 3.1.1 SUBACK's 0x80, say the request failed. */
+export function isFailure(code: number | undefined): code is number {
+  return code !== undefined && code >= 0x80
+}
+
+// Every acknowledgement is judged here, so the rule that 0x80 and above is a failure has one home.
+
+/** A PUBACK, PUBREC or PUBCOMP that refuses the message (MQTT 5), or undefined. */
+export function publishAckError(reasonCode: number | undefined): ReasonCodeError | undefined {
+  return isFailure(reasonCode) ? new ReasonCodeError('Publish', reasonCode) : undefined
+}
+
+/**
+ * What a SUBACK granted each filter of its SUBSCRIBE, in order; a code missing from the SUBACK
+ * counts as a refusal. `error` is set when any filter was refused.
+ */
+export function subackOutcome(subscriptions: readonly Subscription[], codes: readonly number[]): { granted: Granted[]; error?: SubscribeError } {
+  const granted = subscriptions.map((s, i) => ({ topic: s.topic, qos: codes[i] ?? 0x80 }))
+  return granted.some((g) => isFailure(g.qos)) ? { granted, error: new SubscribeError(granted) } : { granted }
+}
+
+/** The first failure an UNSUBACK reports (MQTT 5), or undefined. */
+export function unsubackError(codes: readonly number[]): ReasonCodeError | undefined {
+  const code = codes.find(isFailure)
+  return code === undefined ? undefined : new ReasonCodeError('Unsubscribe', code)
 }

@@ -1,10 +1,10 @@
-import type { Sink } from './router.js'
+import type { Subscriber } from './router.js'
 
 /**
  * An async iterator fed by pushes: messages wait in order until the consumer pulls them. It ends
  * when end() is called (after the waiting messages are read) and throws after fail().
  */
-export class MessageIterator<M> implements AsyncIterableIterator<M>, Sink<M> {
+export class MessageIterator<M> implements AsyncIterableIterator<M>, Subscriber<M> {
   private readonly buffer: M[] = []
   private readonly waiting: Array<{ resolve: (r: IteratorResult<M>) => void; reject: (e: unknown) => void }> = []
   private done = false

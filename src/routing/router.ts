@@ -1,23 +1,32 @@
 import type { QoS, Subscription } from '../codec/packets.js'
 import { isWildcardFilter, matchTopic } from './topic-match.js'
 
-/** Something that takes the messages of one filter: a subscription handler or an iterator. */
-export interface Sink<M> {
+/**
+ * Something that takes the messages of one filter: a subscription's handler, called as is, or an
+ * iterator, which is also told when no more messages will come.
+ */
+export type Sink<M> = ((message: M) => void) | Subscriber<M>
+
+/** A sink that is also told when no more messages will come. */
+export interface Subscriber<M> {
   deliver(message: M): void
-  /** The client ended or the filter was unsubscribed: no more messages will come. */
   end(): void
 }
 
+/**
+ * One filter. Its subscription is not kept as the object given but packed into one number
+ * (see packSubscription), with the bit that says the broker granted it: with thousands of
+ * filters a handler each, every object and every field per route shows in the heap.
+ */
 interface Route<M> {
-  subscription: Subscription
+  /** QoS, MQTT 5 options, and CONFIRMED once the broker granted the filter (so it is worth making again on a fresh session). */
+  flags: number
   /**
-   * Usually one. Replaced, never changed in place: an exact-size array costs far less than a Set
-   * or a grown array when thousands of filters have a handler each, and a dispatch under way
-   * keeps the list it started with when a sink unsubscribes.
+   * Usually one sink, held as is; several go in an exact-size array. Replaced, never changed in
+   * place: with thousands of filters a handler each, every object per route shows in the heap,
+   * and a dispatch under way keeps the list it started with when a sink unsubscribes.
    */
-  sinks: ReadonlyArray<Sink<M>>
-  /** The broker granted it (so it is worth making again on a fresh session). */
-  confirmed: boolean
+  sinks: Sink<M> | ReadonlyArray<Sink<M>> | undefined
 }
 
 /**
@@ -30,8 +39,8 @@ export class Router<M extends { topic: string }> {
 
   /** Records a subscription (its options replace earlier ones for the same filter) and an optional sink. */
   add(subscription: Subscription, sink?: Sink<M>): void {
-    const route = this.route(subscription.topic) ?? this.create(subscription)
-    route.subscription = subscription
+    const route = this.route(subscription.topic) ?? this.create(subscription.topic)
+    route.flags = (route.flags & CONFIRMED) | packSubscription(subscription)
     if (sink) route.sinks = withSink(route.sinks, sink)
   }
 
@@ -50,8 +59,8 @@ export class Router<M extends { topic: string }> {
   removeSink(filter: string, sink: Sink<M>): boolean {
     const route = this.route(filter)
     if (!route) return true
-    route.sinks = route.sinks.filter((s) => s !== sink)
-    return route.sinks.length === 0
+    route.sinks = withoutSink(route.sinks, sink)
+    return route.sinks === undefined
   }
 
   /** Forgets a filter without ending its sinks (they are told why by other means). */
@@ -64,7 +73,7 @@ export class Router<M extends { topic: string }> {
     const route = this.route(filter)
     if (!route) return
     this.table(filter).delete(filter)
-    for (const sink of route.sinks) sink.end()
+    endAll(route.sinks)
   }
 
   /** Calls every sink whose filter matches the message's topic. A throwing sink does not stop the others. */
@@ -78,47 +87,39 @@ export class Router<M extends { topic: string }> {
   /** Marks a filter as granted by the broker. */
   confirm(filter: string): void {
     const route = this.route(filter)
-    if (route) route.confirmed = true
+    if (route) route.flags |= CONFIRMED
   }
 
   /** Every subscription recorded (or only those the broker granted), for re-subscribing on a fresh session. */
   subscriptions(options: { confirmedOnly?: boolean } = {}): Subscription[] {
-    const routes = [...this.exact.values(), ...this.wildcard.values()]
-    return routes.filter((r) => r.confirmed || !options.confirmedOnly).map((r) => r.subscription)
-  }
-
-  /** The QoS recorded for a filter. */
-  qosOf(filter: string): QoS | undefined {
-    return this.route(filter)?.subscription.qos
+    const out: Subscription[] = []
+    for (const [topic, route] of [...this.exact, ...this.wildcard]) {
+      if (route.flags & CONFIRMED || !options.confirmedOnly) out.push(unpackSubscription(topic, route.flags))
+    }
+    return out
   }
 
   /** Ends every sink and forgets every filter. */
   clear(): void {
-    for (const route of [...this.exact.values(), ...this.wildcard.values()]) {
-      for (const sink of route.sinks) sink.end()
-    }
+    for (const route of [...this.exact.values(), ...this.wildcard.values()]) endAll(route.sinks)
     this.exact.clear()
     this.wildcard.clear()
   }
 
   private deliverTo(route: Route<M> | undefined, message: M, onError: (err: unknown) => void): void {
-    if (!route) return
-    for (const sink of route.sinks) {
-      try {
-        sink.deliver(message)
-      } catch (err) {
-        onError(err)
-      }
-    }
+    const sinks = route?.sinks
+    if (sinks === undefined) return
+    if (!isList(sinks)) return deliverOne(sinks, message, onError)
+    for (const sink of sinks) deliverOne(sink, message, onError)
   }
 
   private route(filter: string): Route<M> | undefined {
     return this.table(filter).get(filter)
   }
 
-  private create(subscription: Subscription): Route<M> {
-    const route: Route<M> = { subscription, sinks: [], confirmed: false }
-    this.table(subscription.topic).set(subscription.topic, route)
+  private create(filter: string): Route<M> {
+    const route: Route<M> = { flags: 0, sinks: undefined }
+    this.table(filter).set(filter, route)
     return route
   }
 
@@ -128,8 +129,62 @@ export class Router<M extends { topic: string }> {
   }
 }
 
-function withSink<M>(sinks: ReadonlyArray<Sink<M>>, sink: Sink<M>): ReadonlyArray<Sink<M>> {
-  if (sinks.includes(sink)) return sinks
-  // A literal and concat() allocate exactly what they hold; a spread grows a 17-slot store.
-  return sinks.length === 0 ? [sink] : sinks.concat(sink)
+// Bits of a route's flags: QoS in the lowest two, then whether the broker granted the filter,
+// then each MQTT 5 option with a bit saying it was given (an option left out stays left out).
+const CONFIRMED = 1 << 2
+const NL_GIVEN = 1 << 3
+const NL = 1 << 4
+const RAP_GIVEN = 1 << 5
+const RAP = 1 << 6
+const RH_GIVEN = 1 << 7
+const RH_SHIFT = 8
+
+function packSubscription(s: Subscription): number {
+  let flags: number = s.qos
+  if (s.nl !== undefined) flags |= NL_GIVEN | (s.nl ? NL : 0)
+  if (s.rap !== undefined) flags |= RAP_GIVEN | (s.rap ? RAP : 0)
+  if (s.rh !== undefined) flags |= RH_GIVEN | (s.rh << RH_SHIFT)
+  return flags
+}
+
+function unpackSubscription(topic: string, flags: number): Subscription {
+  const subscription: Subscription = { topic, qos: (flags & 3) as QoS }
+  if (flags & NL_GIVEN) subscription.nl = (flags & NL) !== 0
+  if (flags & RAP_GIVEN) subscription.rap = (flags & RAP) !== 0
+  if (flags & RH_GIVEN) subscription.rh = ((flags >> RH_SHIFT) & 3) as 0 | 1 | 2
+  return subscription
+}
+
+function isList<M>(sinks: Sink<M> | ReadonlyArray<Sink<M>>): sinks is ReadonlyArray<Sink<M>> {
+  return Array.isArray(sinks)
+}
+
+/** Adds a sink. An iterator is added once; a handler once per subscribe() that gave it. */
+function withSink<M>(sinks: Route<M>['sinks'], sink: Sink<M>): Route<M>['sinks'] {
+  const list = sinks === undefined ? [] : isList(sinks) ? sinks : [sinks]
+  if (typeof sink !== 'function' && list.includes(sink)) return sinks
+  return list.length === 0 ? sink : list.concat([sink])
+}
+
+/** Removes one occurrence of a sink. */
+function withoutSink<M>(sinks: Route<M>['sinks'], sink: Sink<M>): Route<M>['sinks'] {
+  const list = sinks === undefined ? [] : isList(sinks) ? sinks : [sinks]
+  const at = list.indexOf(sink)
+  if (at < 0) return sinks
+  const rest = list.slice(0, at).concat(list.slice(at + 1))
+  return rest.length === 0 ? undefined : rest.length === 1 ? rest[0] : rest
+}
+
+function deliverOne<M>(sink: Sink<M>, message: M, onError: (err: unknown) => void): void {
+  try {
+    if (typeof sink === 'function') sink(message)
+    else sink.deliver(message)
+  } catch (err) {
+    onError(err)
+  }
+}
+
+function endAll<M>(sinks: Route<M>['sinks']): void {
+  if (sinks === undefined) return
+  for (const sink of isList(sinks) ? sinks : [sinks]) if (typeof sink !== 'function') sink.end()
 }

@@ -4,7 +4,7 @@ export function isWildcardFilter(filter: string): boolean {
 }
 
 /** The filter a shared subscription matches on: `$share/group/a/+` matches like `a/+`. */
-export function matchingFilter(filter: string): string {
+function matchingFilter(filter: string): string {
   if (!filter.startsWith('$share/')) return filter
   const groupEnd = filter.indexOf('/', 7)
   return groupEnd < 0 ? filter : filter.slice(groupEnd + 1)

@@ -14,6 +14,4 @@ export interface Transport {
   send(bytes: Uint8Array): void
   /** Writes what is queued, then closes. onClose follows promptly even if the peer never answers. */
   close(): void
-  /** Bytes queued and not yet handed to the network. */
-  readonly bufferedAmount: number
 }

@@ -11,7 +11,6 @@ import type { Transport, TransportHandlers } from './transport.js'
 export interface WebSocketLike {
   binaryType: string
   readonly readyState: number
-  readonly bufferedAmount: number
   send(data: Uint8Array): void
   close(code?: number, reason?: string): void
   onopen: ((event: never) => unknown) | null
@@ -48,7 +47,6 @@ interface ErrorEventLike {
 export class WebSocketTransport implements Transport {
   private readonly socket: WebSocketLike
   private pending: Uint8Array[] = []
-  private pendingBytes = 0
   private flushQueued = false
   private failure: MqttError | undefined
   private finished = false
@@ -79,14 +77,9 @@ export class WebSocketTransport implements Transport {
     }
   }
 
-  get bufferedAmount(): number {
-    return this.pendingBytes + this.socket.bufferedAmount
-  }
-
   send(bytes: Uint8Array): void {
     if (this.finished || this.closing) return
     this.pending.push(bytes)
-    this.pendingBytes += bytes.length
     if (!this.flushQueued) {
       this.flushQueued = true
       nextTask(() => this.flush())
@@ -111,7 +104,6 @@ export class WebSocketTransport implements Transport {
     if (this.pending.length === 0) return
     const chunks = this.pending
     this.pending = []
-    this.pendingBytes = 0
     // Writes after the socket closed are dropped: QoS 1/2 packets are re-sent after a reconnect.
     if (this.finished || this.socket.readyState !== OPEN) return
     for (const frame of joinFrames(chunks)) this.socket.send(frame)
@@ -134,7 +126,6 @@ export class WebSocketTransport implements Transport {
     if (this.finished) return
     this.finished = true
     this.pending = []
-    this.pendingBytes = 0
     const socket = this.socket
     socket.onopen = socket.onmessage = socket.onclose = null
     // Never drop the error handler: the `ws` package throws an 'error' event nobody listens to.

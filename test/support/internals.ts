@@ -7,35 +7,32 @@ import type { MqttClient } from '../../src/index.js'
  * reconnects is a leak.
  */
 export interface ClientHoldings {
-  /** Promises of operations not yet settled. */
+  /** Operations whose Promise has not settled: every one is queued or in flight. */
   pendingOps: number
   /** Filters in the router, exact and wildcard. */
   routes: number
-  /** Packets sent and awaiting acknowledgement. */
+  /** Packets sent and awaiting acknowledgement; the in-flight table is also the table of packet ids in use. */
   inflight: number
   /** Operations waiting to be sent. */
   queued: number
   /** Incoming QoS 2 ids delivered and awaiting PUBREL. */
   incomingQos2: number
-  /** Packet ids allocated. */
-  packetIds: number
-  /** Outbox entries linking operations to stored messages. */
-  outbox: number
   /** Messages in the client's store. */
   stored: number
 }
 
 export async function clientHoldings(client: MqttClient): Promise<ClientHoldings> {
   const protocol = client['protocol']
+  const outgoing = protocol['outgoing']
   const router = client['router']
+  const inflight = outgoing['inflight'].size
+  const queued = outgoing['queue'].length
   return {
-    pendingOps: client['ops'].size,
+    pendingOps: inflight + queued,
     routes: router['exact'].size + router['wildcard'].size,
-    inflight: protocol['inflight'].size,
-    queued: protocol['queue'].length,
+    inflight,
+    queued,
     incomingQos2: protocol['incomingQos2'].size,
-    packetIds: protocol['ids'].size,
-    outbox: client['outbox']['keys'].size,
     // The store is public (options.store); its contents are read the way the client reads them.
     stored: (await client.options.store.load()).length,
   }

@@ -1,0 +1,127 @@
+import type { AckPacket, PublishPacket, SubscribePacket, UnsubscribePacket } from '../codec/packets.js'
+import { Fifo } from './fifo.js'
+import { InFlight } from './packet-ids.js'
+
+/**
+ * One operation on its way out. `op` is the owner's token for it, handed back when it settles;
+ * the session's own SUBSCRIBEs (made again after a reconnect) have none. A QoS 2 publish moves
+ * from waiting for PUBREC to waiting for PUBCOMP once it is past PUBREC.
+ */
+export type Entry<Op> =
+  | { kind: 'publish'; op: Op | undefined; packet: PublishPacket; pastPubrec: boolean }
+  | { kind: 'subscribe'; op: Op | undefined; packet: SubscribePacket }
+  | { kind: 'unsubscribe'; op: Op | undefined; packet: UnsubscribePacket }
+
+/** What `flush` and `acknowledge` ask of the protocol: write a packet, or report an entry done. */
+export interface OutgoingSink<Op> {
+  send(packet: PublishPacket | SubscribePacket | UnsubscribePacket | AckPacket): void
+  done(entry: Entry<Op>): void
+}
+
+/**
+ * The operations a session has not finished: first queued, in order, then in flight under a
+ * packet id until acknowledged. Publishes in flight are held to a window (the broker's Receive
+ * Maximum, or ours); SUBSCRIBE and UNSUBSCRIBE only need a free id. Everything here survives a
+ * lost connection: in-flight entries go again after the next CONNACK, ahead of the queue.
+ */
+export class Outgoing<Op> {
+  private readonly queue = new Fifo<Entry<Op>>()
+  private readonly inflight = new InFlight<Entry<Op>>()
+  private publishesInFlight = 0
+
+  constructor(private readonly queueLimit: number) {}
+
+  /** Nothing queued and nothing awaiting acknowledgement. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.inflight.size === 0
+  }
+
+  /** Queues an entry; false when the queue is full. */
+  add(entry: Entry<Op>): boolean {
+    if (this.queue.length >= this.queueLimit) return false
+    this.queue.push(entry)
+    return true
+  }
+
+  /** Puts entries ahead of everything queued, in their order, whatever the limit. */
+  addFirst(entries: Array<Entry<Op>>): void {
+    this.queue.unshiftAll(entries)
+  }
+
+  /** Sends queued entries in order while the window and the id space allow. */
+  flush(window: number, sink: OutgoingSink<Op>): void {
+    for (;;) {
+      const head = this.queue.peek()
+      if (!head) return
+      if (head.kind === 'publish' && head.packet.qos === 0) {
+        this.queue.shift()
+        sink.send(head.packet)
+        sink.done(head)
+        continue
+      }
+      if (head.kind === 'publish' && this.publishesInFlight >= window) return
+      const id = this.inflight.add(head)
+      if (id === undefined) return
+      this.queue.shift()
+      head.packet.messageId = id
+      if (head.kind === 'publish') this.publishesInFlight++
+      sink.send(head.packet)
+    }
+  }
+
+  /** After a reconnect: every unacknowledged packet again, in its first order, to go before anything new. */
+  resendPackets(): Array<PublishPacket | SubscribePacket | UnsubscribePacket | AckPacket> {
+    const packets: Array<PublishPacket | SubscribePacket | UnsubscribePacket | AckPacket> = []
+    for (const [id, entry] of this.inflight.entries()) {
+      if (entry.kind !== 'publish') packets.push(entry.packet)
+      else if (entry.pastPubrec) packets.push({ cmd: 'pubrel', messageId: id })
+      else packets.push({ ...entry.packet, dup: true })
+    }
+    return packets
+  }
+
+  /** Puts an entry in flight and sends it at once, ahead of the queue; queued first if no id is free. */
+  sendNow(entry: Entry<Op>, sink: OutgoingSink<Op>): void {
+    const id = this.inflight.add(entry)
+    if (id === undefined) return this.addFirst([entry])
+    entry.packet.messageId = id
+    if (entry.kind === 'publish') this.publishesInFlight++
+    sink.send(entry.packet)
+  }
+
+  /**
+   * A PUBACK, PUBREC or PUBCOMP came. A PUBREC that accepts moves a QoS 2 publish on (PUBREL is
+   * sent); the ack its QoS and phase wait for finishes it, and the entry is returned, out of
+   * flight. Late or duplicate acks find nothing.
+   */
+  acknowledgePublish(ack: AckPacket, accepted: boolean, sink: OutgoingSink<Op>): Entry<Op> | undefined {
+    const entry = this.inflight.get(ack.messageId)
+    if (!entry || entry.kind !== 'publish') return undefined
+    if (ack.cmd === 'pubrec' && entry.packet.qos === 2 && accepted) {
+      entry.pastPubrec = true
+      sink.send({ cmd: 'pubrel', messageId: ack.messageId })
+      return undefined
+    }
+    const expected = entry.packet.qos === 1 ? 'puback' : entry.pastPubrec ? 'pubcomp' : 'pubrec'
+    if (ack.cmd !== expected) return undefined
+    this.inflight.delete(ack.messageId)
+    this.publishesInFlight--
+    return entry
+  }
+
+  /** A SUBACK or UNSUBACK came: the entry it answers, out of flight, or undefined. */
+  acknowledgeSubscription(kind: 'subscribe' | 'unsubscribe', id: number): Entry<Op> | undefined {
+    const entry = this.inflight.get(id)
+    if (!entry || entry.kind !== kind) return undefined
+    this.inflight.delete(id)
+    return entry
+  }
+
+  /** Removes and returns every entry, in flight first, each in its order. */
+  drain(): Array<Entry<Op>> {
+    const all = [...this.inflight.entries()].map(([, entry]) => entry)
+    this.inflight.clear()
+    this.publishesInFlight = 0
+    return all.concat(this.queue.drain())
+  }
+}

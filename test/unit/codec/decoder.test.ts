@@ -1,0 +1,91 @@
+import { generate } from 'mqtt-packet'
+import type { Packet as WirePacket } from 'mqtt-packet'
+import { describe, expect, it } from 'vitest'
+import { Decoder } from '../../../src/codec/decoder.js'
+import type { AckPacket, IncomingPublishPacket, ProtocolVersion } from '../../../src/codec/packets.js'
+import { ProtocolError } from '../../../src/errors.js'
+import { thrown } from '../../support/expect-error.js'
+
+const decoder = (maxPacketSize = 1024 * 1024, protocolVersion: ProtocolVersion = 4) => new Decoder({ protocolVersion, maxPacketSize })
+
+/** Bytes written by mqtt-packet itself, so that these tests do not lean on our encoder. */
+const wire = (packet: Record<string, unknown>, protocolVersion: ProtocolVersion = 4): Uint8Array =>
+  new Uint8Array(generate(packet as unknown as WirePacket, { protocolVersion }))
+
+const publish = (topic: string, payload: string) => wire({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false })
+
+/** The error a push throws, which must be a ProtocolError (the decoder's only way to fail). */
+const pushError = (d: Decoder, bytes: Uint8Array): ProtocolError => thrown(() => d.push(bytes), ProtocolError)
+
+describe('Decoder framing', () => {
+  it('decodes MQTT 5.0 packets with their reason codes and properties', () => {
+    const bytes = wire({ cmd: 'puback', messageId: 5, reasonCode: 0x10, properties: { reasonString: 'no subscribers' } }, 5)
+    const [packet] = decoder(1024, 5).push(bytes) as AckPacket[]
+    expect(packet).toMatchObject({ cmd: 'puback', messageId: 5, reasonCode: 0x10, properties: { reasonString: 'no subscribers' } })
+  })
+
+  it('accepts a packet of exactly the size limit and refuses one a byte larger', () => {
+    const bytes = publish('t', 'abc')
+    expect(decoder(bytes.length).push(bytes).map((p) => p.cmd)).toEqual(['publish'])
+    const err = pushError(decoder(bytes.length - 1), bytes)
+    expect(err.message).toMatch(/exceeds the limit/)
+  })
+
+  it('delivers the packets ahead of a half-received header without judging that header yet', () => {
+    // A PINGRESP, then a PUBLISH whose remaining length has only its first (continuation) byte so far.
+    const d = decoder(100)
+    expect(d.push(new Uint8Array([0xd0, 0x00, 0x30, 0xff])).map((p) => p.cmd)).toEqual(['pingresp'])
+    expect(d.pendingBytes).toBe(2)
+  })
+
+  it('waits for every byte of a remaining length split across frames before checking the size', () => {
+    const d = decoder(100)
+    // 0xff 0xff 0x7f announces 2,097,151 bytes, but only the last byte says so.
+    expect(d.push(new Uint8Array([0x30, 0xff]))).toEqual([])
+    expect(d.push(new Uint8Array([0xff]))).toEqual([])
+    expect(d.pendingBytes).toBe(3)
+    expect(pushError(d, new Uint8Array([0x7f])).message).toMatch(/exceeds the limit/)
+  })
+
+  it('decodes a packet whose remaining length is split across frames once it is whole', () => {
+    const bytes = publish('split', 'x'.repeat(200)) // remaining length 207: two bytes, 0xcf 0x01
+    const d = decoder()
+    expect(d.push(bytes.subarray(0, 2))).toEqual([])
+    expect(d.push(bytes.subarray(2, 3))).toEqual([])
+    const [packet] = d.push(bytes.subarray(3)) as IncomingPublishPacket[]
+    expect(packet?.topic).toBe('split')
+    expect(Buffer.from(packet?.payload ?? []).toString()).toBe('x'.repeat(200))
+    expect(d.pendingBytes).toBe(0)
+  })
+
+  it('hands out the payload of a packet that arrived in one frame as a view on those bytes, not a copy', () => {
+    const bytes = publish('t', 'hello')
+    const [packet] = decoder().push(bytes) as IncomingPublishPacket[]
+    expect(packet?.payload.buffer).toBe(bytes.buffer)
+    expect(Buffer.from(packet?.payload ?? []).toString()).toBe('hello')
+  })
+})
+
+describe('Decoder errors', () => {
+  it('reports bytes that do not decode as a ProtocolError carrying the parser reason', () => {
+    // PUBREL must have flags 0b0010; 0x60 has them clear.
+    const err = pushError(decoder(), new Uint8Array([0x60, 0x02, 0x00, 0x01]))
+    expect(err.code).toBe('PROTOCOL_ERROR')
+    expect(err.cause).toBeInstanceOf(Error)
+    const reason = (err.cause as Error).message
+    expect(reason).toMatch(/header flag/)
+    expect(err.message).toBe(`Malformed packet from broker: ${reason}`)
+  })
+
+  it('reports a malformed packet that follows good ones in the same frame', () => {
+    const d = decoder()
+    const bytes = new Uint8Array([...publish('a', 'ok'), 0x30, 0x03, 0x00, 0x09, 0x41])
+    expect(pushError(d, bytes).message).toMatch(/^Malformed packet from broker: \S/)
+  })
+
+  it('refuses a length of more than four bytes as soon as the fifth byte arrives, across frames', () => {
+    const d = decoder()
+    expect(d.push(new Uint8Array([0x30, 0x80, 0x80]))).toEqual([])
+    expect(pushError(d, new Uint8Array([0x80, 0x80, 0x01])).message).toMatch(/Malformed remaining length/)
+  })
+})

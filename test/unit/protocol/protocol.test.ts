@@ -1,0 +1,1700 @@
+import { describe, expect, it } from 'vitest'
+import type { IncomingPacket, IncomingPublishPacket, PublishPacket, SubscribePacket, Subscription } from '../../../src/codec/packets.js'
+import {
+  ClientClosedError,
+  ConnectionClosedError,
+  ConnectionRefusedError,
+  ConnectTimeoutError,
+  KeepaliveTimeoutError,
+  OfflineError,
+  ProtocolError,
+  QueueFullError,
+  ReasonCodeError,
+  SubscribeError,
+  TransportError,
+} from '../../../src/errors.js'
+import type { LifeState } from '../../../src/protocol/lifecycle.js'
+import { type Action, Protocol, type ProtocolOptions } from '../../../src/protocol/protocol.js'
+
+/** Ops are the caller's opaque tokens; numbers make them easy to read in expectations. */
+type Op = number
+type Actions = Array<Action<Op>>
+
+/** No jitter, so every retry deadline below is exact: 1 s, then 2 s, 4 s, 8 s. */
+const RECONNECT = { minDelay: 1_000, maxDelay: 8_000, factor: 2, jitter: false, maxAttempts: Infinity, resetAfter: 10_000 }
+const SERVERS = ['ws://one', 'ws://two']
+
+function protocol(overrides: Partial<ProtocolOptions> = {}, granted: () => Subscription[] = () => []): Protocol<Op> {
+  return new Protocol<Op>(
+    {
+      protocolVersion: 4,
+      clientId: 'c1',
+      clean: true,
+      keepalive: 10,
+      maxInflight: 20,
+      queueLimit: 100,
+      queueQoS0: true,
+      servers: SERVERS,
+      reconnect: RECONNECT,
+      connectTimeout: 30_000,
+      endTimeout: 5_000,
+      ...overrides,
+    },
+    { granted },
+  )
+}
+
+/** A protocol that has asked for its first socket at `t` (connecting), the socket not open yet. */
+function opening(overrides: Partial<ProtocolOptions> = {}, t = 0): Protocol<Op> {
+  const p = protocol(overrides)
+  p.open(t)
+  return p
+}
+
+function connected(overrides: Partial<ProtocolOptions> = {}, t = 0, granted?: () => Subscription[]): Protocol<Op> {
+  const p = protocol(overrides, granted)
+  p.open(t)
+  p.connectionOpened(t)
+  p.packetReceived({ cmd: 'connack', sessionPresent: false, returnCode: 0 }, t)
+  return p
+}
+
+const accept = (sessionPresent = false): IncomingPacket => ({ cmd: 'connack', sessionPresent, returnCode: 0 })
+
+/** Connects a protocol not yet opened, or waiting to reconnect, at `t`; returns what the CONNACK caused. */
+function connect(p: Protocol<Op>, t: number, sessionPresent = false): Actions {
+  p.open(t)
+  p.connectionOpened(t)
+  return p.packetReceived(accept(sessionPresent), t)
+}
+
+/** The socket goes by itself at `t` and a new one is opened at once and accepted; returns what that CONNACK caused. */
+function reconnect(p: Protocol<Op>, t: number, sessionPresent = true): Actions {
+  p.connectionLost(undefined, t)
+  return connect(p, t, sessionPresent)
+}
+
+/**
+ * A graceful end sends DISCONNECT at once exactly when nothing is queued and nothing is in
+ * flight: the tests see "idle" through that behaviour rather than a getter.
+ */
+const endsAtOnce = (p: Protocol<Op>, t: number): boolean => cmds(p.end(false, t)).includes('disconnect')
+
+const sent = (actions: Actions) => actions.flatMap((a) => (a.type === 'send' ? [a.packet] : []))
+const cmds = (actions: Actions) => sent(actions).map((p) => p.cmd)
+const settled = (actions: Actions) => actions.flatMap((a) => (a.type === 'settle' ? [a] : []))
+const messages = (actions: Actions) => actions.flatMap((a) => (a.type === 'message' ? [a.packet] : []))
+const closes = (actions: Actions) => actions.flatMap((a) => (a.type === 'close' ? [a] : []))
+const errors = (actions: Actions) => actions.flatMap((a) => (a.type === 'error' ? [a.error] : []))
+const topics = (actions: Actions) => sent(actions).map((p) => (p as PublishPacket).topic)
+const move = (from: LifeState, to: LifeState): Action<Op> => ({ type: 'state', from, to })
+
+function pub(topic: string, qos: 0 | 1 | 2, payload = 'x'): PublishPacket {
+  return { cmd: 'publish', topic, payload, qos, retain: false, dup: false }
+}
+
+function incoming(qos: 0 | 1 | 2, messageId?: number, dup = false): IncomingPublishPacket {
+  const p: IncomingPublishPacket = { cmd: 'publish', topic: 't', payload: new Uint8Array([1]), qos, retain: false, dup }
+  if (messageId !== undefined) p.messageId = messageId
+  return p
+}
+
+const subscribePacket = (topic: string) => ({ cmd: 'subscribe' as const, subscriptions: [{ topic, qos: 1 as const }] })
+const unsubscribePacket = (topic: string) => ({ cmd: 'unsubscribe' as const, unsubscriptions: [topic] })
+
+describe('connecting', () => {
+  it('sends CONNECT with the session options when the connection opens', () => {
+    const p = opening({ username: 'u', password: new Uint8Array([1]), clean: false, keepalive: 30 })
+    const [connect] = sent(p.connectionOpened(0))
+    expect(connect).toMatchObject({ cmd: 'connect', clientId: 'c1', clean: false, keepalive: 30, username: 'u', protocolVersion: 4 })
+  })
+
+  it('reports connected on an accepting CONNACK', () => {
+    const p = opening()
+    p.connectionOpened(0)
+    const actions = p.packetReceived({ cmd: 'connack', sessionPresent: true, returnCode: 0 }, 5)
+    expect(actions[0]).toMatchObject({ type: 'state', from: 'connecting', to: 'connected', connack: { sessionPresent: true } })
+    expect(p.state).toBe('connected')
+  })
+
+  it('reports a refusal with the return code and a readable reason, then closes', () => {
+    const p = opening()
+    p.connectionOpened(0)
+    const actions = p.packetReceived({ cmd: 'connack', sessionPresent: false, returnCode: 4 }, 1)
+    const [close] = closes(actions)
+    expect(close?.error).toBeInstanceOf(ConnectionRefusedError)
+    expect((close?.error as ConnectionRefusedError).returnCode).toBe(4)
+    expect(close?.error?.message).toMatch(/bad user name or password/)
+    expect(closes(actions)).toHaveLength(1)
+    expect(p.state).toBe('disconnected')
+  })
+
+  it('treats any packet before CONNACK as a protocol error and closes', () => {
+    const p = opening()
+    p.connectionOpened(0)
+    const [close] = closes(p.packetReceived({ cmd: 'pingresp' }, 1))
+    expect(close?.error).toBeInstanceOf(ProtocolError)
+  })
+
+  it('treats a CONNECT or SUBSCRIBE from the broker as a protocol error', () => {
+    const p = connected()
+    const [close] = closes(p.packetReceived({ cmd: 'subscribe', messageId: 1, subscriptions: [] }, 1))
+    expect(close?.error).toBeInstanceOf(ProtocolError)
+  })
+})
+
+describe('publishing', () => {
+  it('queues publishes made before CONNACK and sends them in order after it', () => {
+    const p = opening()
+    p.connectionOpened(0)
+    expect(cmds(p.publish(1, pub('a', 0), 0))).toEqual([])
+    expect(cmds(p.publish(2, pub('b', 1), 0))).toEqual([])
+    const actions = p.packetReceived({ cmd: 'connack', sessionPresent: false, returnCode: 0 }, 1)
+    expect(sent(actions).map((s) => (s as PublishPacket).topic)).toEqual(['a', 'b'])
+    expect(settled(actions).map((s) => s.op)).toEqual([1])
+  })
+
+  it('settles QoS 0 as soon as it is written', () => {
+    const p = connected()
+    const actions = p.publish(7, pub('a', 0), 1)
+    expect(cmds(actions)).toEqual(['publish'])
+    expect(settled(actions)).toEqual([{ type: 'settle', op: 7 }])
+  })
+
+  it('settles QoS 1 on PUBACK and releases the id', () => {
+    const p = connected()
+    const [packet] = sent(p.publish(1, pub('a', 1), 1)) as PublishPacket[]
+    expect(packet?.messageId).toBe(1)
+    const actions = p.packetReceived({ cmd: 'puback', messageId: 1 }, 2)
+    // Strict: a publish that succeeded settles with neither an error nor a granted field.
+    expect(settled(actions)).toStrictEqual([{ type: 'settle', op: 1 }])
+    expect(endsAtOnce(p, 3)).toBe(true)
+  })
+
+  it('runs QoS 2 through PUBREC, PUBREL and PUBCOMP before settling', () => {
+    const p = connected()
+    p.publish(1, pub('a', 2), 1)
+    const rec = p.packetReceived({ cmd: 'pubrec', messageId: 1 }, 2)
+    expect(sent(rec)).toEqual([{ cmd: 'pubrel', messageId: 1 }])
+    expect(settled(rec)).toEqual([])
+    // A duplicate PUBREC is answered with PUBREL again.
+    expect(sent(p.packetReceived({ cmd: 'pubrec', messageId: 1 }, 3))).toEqual([{ cmd: 'pubrel', messageId: 1 }])
+    expect(settled(p.packetReceived({ cmd: 'pubcomp', messageId: 1 }, 4))).toEqual([{ type: 'settle', op: 1 }])
+    expect(endsAtOnce(p, 5)).toBe(true)
+  })
+
+  it('ignores acks for ids it is not waiting on', () => {
+    const p = connected()
+    expect(p.packetReceived({ cmd: 'puback', messageId: 99 }, 1)).toEqual([])
+    p.publish(1, pub('a', 1), 1)
+    expect(settled(p.packetReceived({ cmd: 'pubcomp', messageId: 1 }, 2))).toEqual([])
+  })
+
+  it('keeps at most maxInflight QoS 1/2 publishes unacknowledged and sends the rest as acks come', () => {
+    const p = connected({ maxInflight: 2 })
+    const first = [1, 2, 3].flatMap((op) => sent(p.publish(op, pub(`t${op}`, 1), 1)))
+    expect(first.map((s) => (s as PublishPacket).topic)).toEqual(['t1', 't2'])
+    // QoS 0 behind a blocked QoS 1 waits too, so order is kept.
+    expect(cmds(p.publish(4, pub('t4', 0), 1))).toEqual([])
+    const next = sent(p.packetReceived({ cmd: 'puback', messageId: 1 }, 2)) as PublishPacket[]
+    expect(next.map((s) => s.topic)).toEqual(['t3', 't4'])
+  })
+
+  it('narrows the window to the broker receiveMaximum (MQTT 5)', () => {
+    const p = opening({ protocolVersion: 5, maxInflight: 10 })
+    p.connectionOpened(0)
+    p.packetReceived({ cmd: 'connack', sessionPresent: false, reasonCode: 0, properties: { receiveMaximum: 1 } }, 0)
+    expect(sent(p.publish(1, pub('a', 1), 1))).toHaveLength(1)
+    expect(sent(p.publish(2, pub('b', 1), 1))).toHaveLength(0)
+  })
+
+  it('rejects with the reason code when an MQTT 5 PUBACK reports failure', () => {
+    const p = connected({ protocolVersion: 5 })
+    p.publish(1, pub('a', 1), 1)
+    const [s] = settled(p.packetReceived({ cmd: 'puback', messageId: 1, reasonCode: 0x87 }, 2))
+    expect(s?.error).toBeInstanceOf(ReasonCodeError)
+    expect((s?.error as ReasonCodeError).reasonCode).toBe(0x87)
+  })
+
+  it('rejects a new operation with QueueFullError when the queue is full', () => {
+    const p = protocol({ queueLimit: 2 })
+    p.publish(1, pub('a', 1), 0)
+    p.publish(2, pub('b', 1), 0)
+    const [s] = settled(p.publish(3, pub('c', 1), 0))
+    expect(s?.op).toBe(3)
+    expect(s?.error).toBeInstanceOf(QueueFullError)
+    // Two were kept: exactly those go out once connected.
+    expect(topics(connect(p, 1))).toEqual(['a', 'b'])
+  })
+})
+
+describe('offline publishing', () => {
+  it('queues QoS 0 while offline by default and sends it after CONNACK', () => {
+    const p = protocol()
+    expect(settled(p.publish(1, pub('a', 0), 0))).toEqual([])
+    p.open(1)
+    p.connectionOpened(1)
+    const actions = p.packetReceived({ cmd: 'connack', sessionPresent: false, returnCode: 0 }, 2)
+    expect(cmds(actions)).toEqual(['publish'])
+  })
+
+  it('rejects QoS 0 while offline with OfflineError when queueQoS0 is off, but still queues QoS 1', () => {
+    const p = protocol({ queueQoS0: false })
+    const [s] = settled(p.publish(1, pub('a', 0), 0))
+    expect(s?.error).toBeInstanceOf(OfflineError)
+    expect(settled(p.publish(2, pub('b', 1), 0))).toEqual([])
+    expect(topics(connect(p, 1))).toEqual(['b'])
+  })
+
+  it('sends restored messages ahead of what was queued, and beyond the queue limit', () => {
+    const p = protocol({ queueLimit: 1 })
+    p.publish(1, pub('new', 1), 0)
+    p.restore([{ op: 8, packet: pub('old-1', 1) }, { op: 9, packet: pub('old-2', 2) }], 0)
+    p.open(1)
+    p.connectionOpened(1)
+    const packets = sent(p.packetReceived({ cmd: 'connack', sessionPresent: false, returnCode: 0 }, 2)) as PublishPacket[]
+    expect(packets.map((x) => x.topic)).toEqual(['old-1', 'old-2', 'new'])
+  })
+})
+
+describe('receiving', () => {
+  it('delivers QoS 0 without an ack', () => {
+    const p = connected()
+    const actions = p.packetReceived(incoming(0), 1)
+    expect(messages(actions)).toHaveLength(1)
+    expect(sent(actions)).toEqual([])
+  })
+
+  it('delivers QoS 1 and answers PUBACK', () => {
+    const p = connected()
+    const actions = p.packetReceived(incoming(1, 5), 1)
+    expect(messages(actions)).toHaveLength(1)
+    expect(sent(actions)).toEqual([{ cmd: 'puback', messageId: 5 }])
+  })
+
+  it('delivers QoS 2 once even when the broker re-sends it before PUBREL', () => {
+    const p = connected()
+    const first = p.packetReceived(incoming(2, 9), 1)
+    expect(messages(first)).toHaveLength(1)
+    expect(sent(first)).toEqual([{ cmd: 'pubrec', messageId: 9 }])
+    const again = p.packetReceived(incoming(2, 9, true), 2)
+    expect(messages(again)).toHaveLength(0)
+    expect(sent(again)).toEqual([{ cmd: 'pubrec', messageId: 9 }])
+    expect(sent(p.packetReceived({ cmd: 'pubrel', messageId: 9 }, 3))).toEqual([{ cmd: 'pubcomp', messageId: 9 }])
+    // After PUBREL the id is free: the next PUBLISH with it is a new message.
+    expect(messages(p.packetReceived(incoming(2, 9), 4))).toHaveLength(1)
+  })
+
+  it('remembers undelivered QoS 2 state across a reconnect when the session is kept', () => {
+    const p = connected({ clean: false })
+    p.packetReceived(incoming(2, 3), 1)
+    p.connectionLost(undefined, 2)
+    p.open(2)
+    p.connectionOpened(2)
+    p.packetReceived({ cmd: 'connack', sessionPresent: true, returnCode: 0 }, 2)
+    expect(messages(p.packetReceived(incoming(2, 3, true), 3))).toHaveLength(0)
+  })
+})
+
+describe('across a lost connection', () => {
+  it('re-sends unacknowledged publishes with DUP and PUBREL for QoS 2 past PUBREC, before queued ones', () => {
+    const p = connected()
+    p.publish(1, pub('q1', 1), 1)
+    p.publish(2, pub('q2', 2), 1)
+    p.packetReceived({ cmd: 'pubrec', messageId: 2 }, 2)
+    p.connectionLost(undefined, 2)
+    p.publish(3, pub('later', 1), 3)
+    p.open(4)
+    p.connectionOpened(4)
+    const actions = p.packetReceived({ cmd: 'connack', sessionPresent: true, returnCode: 0 }, 5)
+    const packets = sent(actions)
+    expect(packets[0]).toMatchObject({ cmd: 'publish', topic: 'q1', dup: true, messageId: 1 })
+    expect(packets[1]).toEqual({ cmd: 'pubrel', messageId: 2 })
+    expect(packets[2]).toMatchObject({ cmd: 'publish', topic: 'later', dup: false })
+    expect(settled(actions)).toEqual([])
+  })
+
+  it('re-sends an unacknowledged SUBSCRIBE after the reconnect', () => {
+    const p = connected()
+    p.subscribe(1, { cmd: 'subscribe', subscriptions: [{ topic: 'a', qos: 1 }] }, 1)
+    p.connectionLost(undefined, 2)
+    p.open(2)
+    p.connectionOpened(2)
+    const packets = sent(p.packetReceived({ cmd: 'connack', sessionPresent: false, returnCode: 0 }, 3))
+    expect(packets).toMatchObject([{ cmd: 'subscribe', subscriptions: [{ topic: 'a', qos: 1 }] }])
+  })
+
+  it('rejects every queued and in-flight operation when it gives up reconnecting, carrying the reason', () => {
+    const p = connected({ maxInflight: 1, reconnect: false })
+    p.publish(1, pub('a', 1), 1)
+    p.publish(2, pub('b', 1), 1)
+    const error = new ProtocolError('gone')
+    const s = settled(p.connectionLost(error, 2))
+    expect(s.map((x) => x.op).sort()).toEqual([1, 2])
+    // The protocol now makes the error itself; the caller's reason travels as its cause.
+    expect(s.every((x) => x.error instanceof ConnectionClosedError && x.error.cause === error)).toBe(true)
+    // Nothing is left pending: ending settles nothing more.
+    expect(settled(p.end(false, 3))).toEqual([])
+  })
+})
+
+describe('subscriptions', () => {
+  it('settles SUBSCRIBE with the granted codes of SUBACK', () => {
+    const p = connected()
+    const [packet] = sent(p.subscribe(4, { cmd: 'subscribe', subscriptions: [{ topic: 'a', qos: 2 }, { topic: 'b', qos: 1 }] }, 1))
+    const id = (packet as { messageId: number }).messageId
+    const granted = [
+      { topic: 'a', qos: 2 },
+      { topic: 'b', qos: 0x80 },
+    ]
+    // The protocol judges the codes: one filter refused makes the whole SUBSCRIBE fail, with every code kept.
+    expect(settled(p.packetReceived({ cmd: 'suback', messageId: id, granted: [2, 0x80] }, 2))).toEqual([
+      { type: 'settle', op: 4, error: expect.any(SubscribeError), granted },
+    ])
+  })
+
+  it('settles UNSUBSCRIBE on UNSUBACK', () => {
+    const p = connected()
+    const [packet] = sent(p.unsubscribe(4, { cmd: 'unsubscribe', unsubscriptions: ['a'] }, 1))
+    const id = (packet as { messageId: number }).messageId
+    expect(settled(p.packetReceived({ cmd: 'unsuback', messageId: id }, 2))).toEqual([{ type: 'settle', op: 4 }])
+  })
+})
+
+describe('keepalive', () => {
+  it('pings after a keepalive period without traffic, and finds a dead broker half a period later', () => {
+    const p = connected({ keepalive: 10 }, 0)
+    expect(p.nextDeadline()).toBe(10_000)
+    expect(p.tick(9_999)).toEqual([])
+    expect(sent(p.tick(10_000))).toEqual([{ cmd: 'pingreq' }])
+    expect(p.nextDeadline()).toBe(15_000)
+    expect(p.tick(14_999)).toEqual([])
+    const [close] = closes(p.tick(15_000))
+    expect(close?.error).toBeInstanceOf(KeepaliveTimeoutError)
+  })
+
+  it('keeps the connection when PINGRESP arrives and pings again a period after the last ping', () => {
+    const p = connected({ keepalive: 10 }, 0)
+    p.tick(10_000)
+    p.packetReceived({ cmd: 'pingresp' }, 10_050)
+    expect(closes(p.tick(15_000))).toEqual([])
+    expect(p.nextDeadline()).toBe(20_000)
+  })
+
+  it('pings when the broker has been silent even while the client keeps sending', () => {
+    const p = connected({ keepalive: 10 }, 0)
+    for (let t = 1_000; t < 10_000; t += 1_000) p.publish(t, pub('a', 0), t)
+    expect(sent(p.tick(10_000))).toEqual([{ cmd: 'pingreq' }])
+  })
+
+  it('counts any packet from the broker as an answer to a ping', () => {
+    const p = connected({ keepalive: 10 }, 0)
+    p.tick(10_000)
+    p.packetReceived(incoming(0), 12_000)
+    expect(closes(p.tick(15_000))).toEqual([])
+  })
+
+  it('has no deadline when keepalive is 0 or the connection is down for good', () => {
+    expect(connected({ keepalive: 0 }).nextDeadline()).toBeUndefined()
+    const p = connected({ reconnect: false })
+    p.connectionLost(undefined, 1)
+    expect(p.nextDeadline()).toBeUndefined()
+  })
+})
+
+describe('ending', () => {
+  it('sends DISCONNECT and closes only after in-flight messages settle', () => {
+    const p = connected()
+    p.publish(1, pub('a', 1), 1)
+    expect(cmds(p.end(false, 2))).toEqual([])
+    const actions = p.packetReceived({ cmd: 'puback', messageId: 1 }, 3)
+    expect(cmds(actions)).toEqual(['disconnect'])
+    expect(closes(actions)).toEqual([{ type: 'close' }])
+  })
+
+  it('sends DISCONNECT at once when idle', () => {
+    const p = connected()
+    expect(cmds(p.end(false, 1))).toEqual(['disconnect'])
+  })
+})
+
+describe('broker DISCONNECT (MQTT 5)', () => {
+  it('reports it and closes with the reason', () => {
+    const p = connected({ protocolVersion: 5 })
+    const packet: IncomingPacket = { cmd: 'disconnect', reasonCode: 0x8b }
+    const actions = p.packetReceived(packet, 1)
+    expect(actions[0]).toEqual({ type: 'disconnected', packet })
+    expect(closes(actions)[0]?.error?.message).toMatch(/server shutting down/)
+  })
+})
+
+// ---- deeper coverage of the state machine ----
+
+describe('the CONNECT packet', () => {
+  it('carries exactly the session fields, and no credentials or will when none are set', () => {
+    const p = opening({ clientId: 'abc', clean: true, keepalive: 45 })
+    // Strict: a field left unset is absent, not present with the value undefined.
+    expect(sent(p.connectionOpened(0))).toStrictEqual([
+      { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'abc', clean: true, keepalive: 45 },
+    ])
+  })
+
+  it('carries the password and the will when set', () => {
+    const will = { topic: 'w', payload: new Uint8Array([9]), qos: 1 as const, retain: true }
+    const p = opening({ password: new Uint8Array([7]), will })
+    const [connect] = sent(p.connectionOpened(0))
+    expect(connect).toEqual({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clientId: 'c1',
+      clean: true,
+      keepalive: 10,
+      password: new Uint8Array([7]),
+      will,
+    })
+  })
+
+  it('carries CONNECT properties on MQTT 5 and leaves them out on 3.1.1', () => {
+    const properties = { sessionExpiryInterval: 60 }
+    const [v5] = sent(opening({ protocolVersion: 5, properties }).connectionOpened(0))
+    expect(v5).toMatchObject({ protocolVersion: 5, properties })
+    const [v4] = sent(opening({ protocolVersion: 4, properties }).connectionOpened(0))
+    expect(v4).not.toHaveProperty('properties')
+  })
+
+  it('is not connected before CONNACK, nor after the connection closes', () => {
+    const p = protocol()
+    expect(p.state).toBe('starting')
+    p.open(0)
+    p.connectionOpened(0)
+    expect(p.state).toBe('connecting')
+    p.packetReceived(accept(), 1)
+    expect(p.state).toBe('connected')
+    // The loss asks nothing of the socket layer (it is gone already); only the life moves on.
+    expect(p.connectionLost(undefined, 2)).toEqual([move('connected', 'reconnecting')])
+    expect(p.state).toBe('reconnecting')
+  })
+})
+
+describe('CONNACK handling', () => {
+  it('reports connected before re-sending or sending anything', () => {
+    const p = protocol()
+    p.publish(1, pub('a', 1), 0)
+    p.open(0)
+    p.connectionOpened(0)
+    const actions = p.packetReceived(accept(), 1)
+    expect(actions.map((a) => a.type)).toEqual(['state', 'send'])
+  })
+
+  it('treats a CONNACK without a return or reason code as an acceptance', () => {
+    const p = opening()
+    p.connectionOpened(0)
+    const actions = p.packetReceived({ cmd: 'connack', sessionPresent: false }, 1)
+    expect(actions).toEqual([{ type: 'state', from: 'connecting', to: 'connected', connack: { cmd: 'connack', sessionPresent: false } }])
+    expect(p.state).toBe('connected')
+  })
+
+  it('refuses on an MQTT 5 reason code, naming it by the 5.0 table, and closes with the same error', () => {
+    const p = opening({ protocolVersion: 5 })
+    p.connectionOpened(0)
+    const connack: IncomingPacket = { cmd: 'connack', sessionPresent: false, reasonCode: 0x86 }
+    const actions = p.packetReceived(connack, 1)
+    // 0x86 is a refusal retrying cannot fix, so the client gives up at once.
+    expect(actions.map((a) => a.type)).toEqual(['close', 'state'])
+    const [close, state] = actions
+    if (close?.type !== 'close' || !(close.error instanceof ConnectionRefusedError)) throw new Error('expected a close with the refusal')
+    expect(close.error.returnCode).toBe(0x86)
+    expect(close.error.message).toBe('Connection refused (code 134): bad user name or password')
+    expect(state).toEqual(move('connecting', 'disconnected'))
+    // The refusal the socket closed with is the one later operations are refused for.
+    expect(p.refusal()?.cause).toBe(close.error)
+    expect(p.state).toBe('disconnected')
+  })
+
+  it('prefers the reason code to the return code when a CONNACK carries both', () => {
+    const p = opening({ protocolVersion: 5 })
+    p.connectionOpened(0)
+    const [close] = closes(p.packetReceived({ cmd: 'connack', sessionPresent: false, reasonCode: 0x87, returnCode: 0 }, 1))
+    expect((close?.error as ConnectionRefusedError).returnCode).toBe(0x87)
+  })
+
+  it('sends nothing queued after a refusal', () => {
+    const p = protocol()
+    p.publish(1, pub('a', 1), 0)
+    p.open(0)
+    p.connectionOpened(0)
+    // Code 3 (server unavailable) may pass on a retry, so what is queued waits for it.
+    const actions = p.packetReceived({ cmd: 'connack', sessionPresent: false, returnCode: 3 }, 1)
+    expect(sent(actions)).toEqual([])
+    expect(settled(actions)).toEqual([])
+    expect(topics(connect(p, 2))).toEqual(['a'])
+  })
+
+  it('stops being connected, and sends nothing, on a second CONNACK', () => {
+    const p = connected()
+    p.publish(1, pub('a', 1), 1)
+    expect(sent(p.packetReceived(accept(), 2))).toEqual([])
+    expect(p.state).toBe('reconnecting')
+  })
+
+  it('closes with a protocol error on a second CONNACK', () => {
+    const p = connected()
+    const actions = p.packetReceived(accept(), 2)
+    expect(actions).toEqual([{ type: 'close', error: expect.any(ProtocolError) }, move('connected', 'reconnecting')])
+    expect(closes(actions)[0]?.error?.message).toBe('unexpected CONNACK')
+  })
+
+  it('names the packet that came before CONNACK in the protocol error', () => {
+    const p = opening()
+    p.connectionOpened(0)
+    const actions = p.packetReceived({ cmd: 'suback', messageId: 1, granted: [0] }, 1)
+    expect(actions).toEqual([{ type: 'close', error: expect.any(ProtocolError) }, move('connecting', 'reconnecting')])
+    expect(closes(actions)[0]?.error?.message).toBe('expected CONNACK first, got SUBACK')
+    expect(p.state).toBe('reconnecting')
+  })
+
+  it('names a packet the broker must never send in the protocol error', () => {
+    const p = connected()
+    const [close] = closes(p.packetReceived({ cmd: 'pingreq' }, 1))
+    expect(close?.error?.message).toBe('unexpected PINGREQ from broker')
+    expect(p.state).toBe('reconnecting')
+  })
+})
+
+describe('the in-flight window', () => {
+  it('uses maxInflight when the broker Receive Maximum is larger', () => {
+    const p = opening({ protocolVersion: 5, maxInflight: 2 })
+    p.connectionOpened(0)
+    p.packetReceived({ cmd: 'connack', sessionPresent: false, reasonCode: 0, properties: { receiveMaximum: 50 } }, 0)
+    const out = [1, 2, 3].flatMap((op) => sent(p.publish(op, pub(`t${op}`, 1), 1)))
+    expect(out).toMatchObject([{ messageId: 1 }, { messageId: 2 }])
+    // The third waited in the queue for a free slot.
+    expect(topics(p.packetReceived({ cmd: 'puback', messageId: 1 }, 2))).toEqual(['t3'])
+  })
+
+  it('goes back to maxInflight on a reconnect whose CONNACK has no Receive Maximum', () => {
+    const p = opening({ protocolVersion: 5, maxInflight: 3 })
+    p.connectionOpened(0)
+    p.packetReceived({ cmd: 'connack', sessionPresent: false, reasonCode: 0, properties: { receiveMaximum: 1 } }, 0)
+    p.connectionLost(undefined, 1)
+    p.open(1)
+    p.connectionOpened(1)
+    p.packetReceived({ cmd: 'connack', sessionPresent: false, reasonCode: 0 }, 1)
+    const out = [1, 2, 3, 4].flatMap((op) => sent(p.publish(op, pub(`t${op}`, 1), 2)))
+    expect(out).toHaveLength(3)
+  })
+
+  it('holds back QoS 1 and 2 alike once the window is full, and fills it again as each is acknowledged', () => {
+    const p = connected({ maxInflight: 1 })
+    expect(topics(p.publish(1, pub('q2', 2), 1))).toEqual(['q2'])
+    expect(topics(p.publish(2, pub('q1', 1), 1))).toEqual([])
+    expect(topics(p.packetReceived({ cmd: 'pubrec', messageId: 1 }, 2))).toEqual([undefined])
+    expect(topics(p.packetReceived({ cmd: 'pubcomp', messageId: 1 }, 3))).toEqual(['q1'])
+  })
+
+  it('does not count SUBSCRIBE or UNSUBSCRIBE against the publish window', () => {
+    const p = connected({ maxInflight: 1 })
+    expect(cmds(p.subscribe(1, subscribePacket('s'), 1))).toEqual(['subscribe'])
+    expect(cmds(p.unsubscribe(2, unsubscribePacket('u'), 1))).toEqual(['unsubscribe'])
+    expect(cmds(p.publish(3, pub('a', 1), 1))).toEqual(['publish'])
+    // The window is now full of publishes, yet a SUBSCRIBE at the head of the queue still goes.
+    expect(cmds(p.subscribe(4, subscribePacket('t'), 1))).toEqual(['subscribe'])
+    // All four are in flight: a reconnect sends each again.
+    expect(cmds(reconnect(p, 2))).toEqual(['subscribe', 'unsubscribe', 'publish', 'subscribe'])
+  })
+
+  it('keeps a SUBSCRIBE behind a blocked publish, so operations go out in the order they were made', () => {
+    const p = connected({ maxInflight: 1 })
+    p.publish(1, pub('a', 1), 1)
+    p.publish(2, pub('b', 1), 1)
+    expect(cmds(p.subscribe(3, subscribePacket('s'), 1))).toEqual([])
+    expect(cmds(p.packetReceived({ cmd: 'puback', messageId: 1 }, 2))).toEqual(['publish', 'subscribe'])
+  })
+
+  it('sends QoS 0 without a packet id and keeps nothing in flight for it', () => {
+    const p = connected()
+    const [packet] = sent(p.publish(1, pub('a', 0), 1))
+    expect(packet).toEqual(pub('a', 0))
+    // Nothing in flight and nothing queued: a reconnect has nothing to send again.
+    expect(sent(reconnect(p, 2))).toEqual([])
+    // The id space is untouched: the next QoS 1 publish gets id 1.
+    expect(sent(p.publish(2, pub('b', 1), 3))).toMatchObject([{ messageId: 1 }])
+  })
+
+  it('gives every in-flight operation its own id, in rising order', () => {
+    const p = connected()
+    const ids = [
+      ...sent(p.publish(1, pub('a', 1), 1)),
+      ...sent(p.subscribe(2, subscribePacket('s'), 1)),
+      ...sent(p.publish(3, pub('b', 2), 1)),
+      ...sent(p.unsubscribe(4, unsubscribePacket('s'), 1)),
+    ].map((x) => (x as { messageId: number }).messageId)
+    expect(ids).toEqual([1, 2, 3, 4])
+  })
+})
+
+describe('queue limits', () => {
+  it('counts only operations waiting to be sent, not those in flight', () => {
+    const p = connected({ queueLimit: 1 })
+    const actions = [1, 2, 3, 4].flatMap((op) => p.publish(op, pub('a', 1), 1))
+    expect(settled(actions)).toEqual([])
+    expect(sent(actions)).toMatchObject([{ messageId: 1 }, { messageId: 2 }, { messageId: 3 }, { messageId: 4 }])
+  })
+
+  it('applies to SUBSCRIBE and UNSUBSCRIBE too, naming the limit in the error', () => {
+    const p = protocol({ queueLimit: 1 })
+    expect(p.subscribe(1, subscribePacket('a'), 0)).toEqual([])
+    const [sub] = settled(p.subscribe(2, subscribePacket('b'), 0))
+    const [unsub] = settled(p.unsubscribe(3, unsubscribePacket('a'), 0))
+    expect(sub).toEqual({ type: 'settle', op: 2, error: expect.any(QueueFullError) })
+    expect(unsub).toEqual({ type: 'settle', op: 3, error: expect.any(QueueFullError) })
+    expect(sub?.error?.message).toBe('Offline queue is full (1 operations)')
+    expect(sent(connect(p, 1))).toMatchObject([{ cmd: 'subscribe', subscriptions: [{ topic: 'a' }] }])
+  })
+
+  it('accepts operations again once the queue drains', () => {
+    const p = protocol({ queueLimit: 1 })
+    p.publish(1, pub('a', 1), 0)
+    p.open(1)
+    p.connectionOpened(1)
+    p.packetReceived(accept(), 1)
+    p.connectionLost(undefined, 1)
+    expect(p.publish(2, pub('b', 1), 2)).toEqual([])
+    // 'a' goes again as in flight, 'b' as the one queued.
+    expect(topics(connect(p, 3, true))).toEqual(['a', 'b'])
+  })
+
+  it('rejects a QoS 0 publish on a full queue while offline', () => {
+    const p = protocol({ queueLimit: 1 })
+    p.publish(1, pub('a', 0), 0)
+    const [s] = settled(p.publish(2, pub('b', 0), 0))
+    expect(s?.error).toBeInstanceOf(QueueFullError)
+  })
+})
+
+describe('QoS 0 while not connected', () => {
+  it('sends QoS 0 at once while connected even when queueQoS0 is off', () => {
+    const p = connected({ queueQoS0: false })
+    const actions = p.publish(1, pub('a', 0), 1)
+    expect(cmds(actions)).toEqual(['publish'])
+    expect(settled(actions)).toEqual([{ type: 'settle', op: 1 }])
+  })
+
+  it('rejects QoS 0 with OfflineError while waiting for CONNACK when queueQoS0 is off', () => {
+    const p = opening({ queueQoS0: false })
+    p.connectionOpened(0)
+    const actions = p.publish(1, pub('a', 0), 0)
+    expect(actions).toEqual([{ type: 'settle', op: 1, error: expect.any(OfflineError) }])
+    // It was not queued either: the CONNACK has nothing to send.
+    expect(sent(p.packetReceived(accept(), 1))).toEqual([])
+  })
+
+  it('queues QoS 2 while offline when queueQoS0 is off', () => {
+    const p = protocol({ queueQoS0: false })
+    expect(p.publish(1, pub('a', 2), 0)).toEqual([])
+    expect(topics(connect(p, 1))).toEqual(['a'])
+  })
+})
+
+describe('restored messages', () => {
+  it('are sent at once when restored while connected, and settle on their acknowledgements', () => {
+    const p = connected()
+    const actions = p.restore([{ op: 8, packet: pub('old-1', 1) }, { op: 9, packet: pub('old-2', 2) }], 1)
+    expect(sent(actions)).toMatchObject([
+      { topic: 'old-1', messageId: 1 },
+      { topic: 'old-2', messageId: 2 },
+    ])
+    expect(settled(p.packetReceived({ cmd: 'puback', messageId: 1 }, 2))).toEqual([{ type: 'settle', op: 8 }])
+    p.packetReceived({ cmd: 'pubrec', messageId: 2 }, 3)
+    expect(settled(p.packetReceived({ cmd: 'pubcomp', messageId: 2 }, 4))).toEqual([{ type: 'settle', op: 9 }])
+  })
+
+  it('are limited by the in-flight window like any publish', () => {
+    const p = connected({ maxInflight: 1 })
+    const actions = p.restore([{ op: 8, packet: pub('old-1', 1) }, { op: 9, packet: pub('old-2', 1) }], 1)
+    expect(topics(actions)).toEqual(['old-1'])
+    expect(topics(p.packetReceived({ cmd: 'puback', messageId: 1 }, 2))).toEqual(['old-2'])
+  })
+
+  it('fail with the reason code when a restored QoS 2 publish is refused at PUBREC', () => {
+    const p = connected({ protocolVersion: 5 })
+    p.restore([{ op: 9, packet: pub('old', 2) }], 1)
+    const actions = p.packetReceived({ cmd: 'pubrec', messageId: 1, reasonCode: 0x97 }, 2)
+    expect(settled(actions)).toEqual([{ type: 'settle', op: 9, error: expect.any(ReasonCodeError) }])
+    expect(sent(actions)).toEqual([])
+  })
+
+  it('wait while offline without being sent', () => {
+    const p = protocol()
+    expect(p.restore([{ op: 8, packet: pub('old', 1) }], 0)).toEqual([])
+    expect(topics(connect(p, 1))).toEqual(['old'])
+  })
+})
+
+describe('publish acknowledgements', () => {
+  it('ignores PUBREC and PUBCOMP for a QoS 1 publish', () => {
+    const p = connected()
+    p.publish(1, pub('a', 1), 1)
+    expect(p.packetReceived({ cmd: 'pubrec', messageId: 1 }, 2)).toEqual([])
+    expect(p.packetReceived({ cmd: 'pubcomp', messageId: 1 }, 2)).toEqual([])
+    expect(settled(p.packetReceived({ cmd: 'puback', messageId: 1 }, 3))).toEqual([{ type: 'settle', op: 1 }])
+  })
+
+  it('ignores PUBACK and an early PUBCOMP for a QoS 2 publish', () => {
+    const p = connected()
+    p.publish(1, pub('a', 2), 1)
+    expect(p.packetReceived({ cmd: 'puback', messageId: 1 }, 2)).toEqual([])
+    expect(p.packetReceived({ cmd: 'pubcomp', messageId: 1 }, 2)).toEqual([])
+    p.packetReceived({ cmd: 'pubrec', messageId: 1 }, 3)
+    expect(p.packetReceived({ cmd: 'puback', messageId: 1 }, 4)).toEqual([])
+    // Still in flight: a graceful end waits for it.
+    expect(endsAtOnce(p, 4)).toBe(false)
+    expect(settled(p.packetReceived({ cmd: 'pubcomp', messageId: 1 }, 5))).toEqual([{ type: 'settle', op: 1 }])
+  })
+
+  it('ignores a publish acknowledgement carrying the id of a SUBSCRIBE', () => {
+    const p = connected()
+    p.subscribe(1, subscribePacket('s'), 1)
+    expect(p.packetReceived({ cmd: 'puback', messageId: 1 }, 2)).toEqual([])
+    expect(p.packetReceived({ cmd: 'pubrec', messageId: 1 }, 2)).toEqual([])
+    expect(p.packetReceived({ cmd: 'pubcomp', messageId: 1 }, 2)).toEqual([])
+    expect(settled(p.packetReceived({ cmd: 'suback', messageId: 1, granted: [1] }, 3))).toEqual([
+      { type: 'settle', op: 1, granted: [{ topic: 's', qos: 1 }] },
+    ])
+  })
+
+  it('ignores a late duplicate PUBACK after the publish settled', () => {
+    const p = connected()
+    p.publish(1, pub('a', 1), 1)
+    p.packetReceived({ cmd: 'puback', messageId: 1 }, 2)
+    expect(p.packetReceived({ cmd: 'puback', messageId: 1 }, 3)).toEqual([])
+  })
+
+  it('treats reason codes below 0x80 as success and 0x80 as failure (MQTT 5)', () => {
+    const p = connected({ protocolVersion: 5 })
+    p.publish(1, pub('a', 1), 1)
+    p.publish(2, pub('b', 1), 1)
+    expect(settled(p.packetReceived({ cmd: 'puback', messageId: 1, reasonCode: 0x10 }, 2))).toEqual([{ type: 'settle', op: 1 }])
+    const [s] = settled(p.packetReceived({ cmd: 'puback', messageId: 2, reasonCode: 0x80 }, 2))
+    expect(s?.op).toBe(2)
+    expect(s?.error).toBeInstanceOf(ReasonCodeError)
+    expect(s?.error?.message).toBe('Publish failed with reason code 0x80')
+  })
+
+  it('fails a QoS 2 publish refused at PUBREC without sending PUBREL, and frees its window slot', () => {
+    const p = connected({ protocolVersion: 5, maxInflight: 1 })
+    p.publish(1, pub('a', 2), 1)
+    p.publish(2, pub('b', 1), 1)
+    const actions = p.packetReceived({ cmd: 'pubrec', messageId: 1, reasonCode: 0x87 }, 2)
+    expect(settled(actions)).toEqual([{ type: 'settle', op: 1, error: expect.any(ReasonCodeError) }])
+    expect(topics(actions)).toEqual(['b'])
+  })
+
+  it('fails a QoS 2 publish whose PUBCOMP reports a failure', () => {
+    const p = connected({ protocolVersion: 5 })
+    p.publish(1, pub('a', 2), 1)
+    p.packetReceived({ cmd: 'pubrec', messageId: 1 }, 2)
+    const [s] = settled(p.packetReceived({ cmd: 'pubcomp', messageId: 1, reasonCode: 0x92 }, 3))
+    expect((s?.error as ReasonCodeError).reasonCode).toBe(0x92)
+    expect(endsAtOnce(p, 4)).toBe(true)
+  })
+})
+
+describe('subscription acknowledgements', () => {
+  it('settles UNSUBSCRIBE with the MQTT 5 reason codes of UNSUBACK', () => {
+    const p = connected({ protocolVersion: 5 })
+    p.unsubscribe(4, { cmd: 'unsubscribe', unsubscriptions: ['a', 'b'] }, 1)
+    // 0x11 (no subscription existed) is below 0x80: a success, so no error.
+    expect(settled(p.packetReceived({ cmd: 'unsuback', messageId: 1, granted: [0, 0x11] }, 2))).toEqual([{ type: 'settle', op: 4 }])
+    expect(endsAtOnce(p, 3)).toBe(true)
+  })
+
+  it('ignores a SUBACK for an UNSUBSCRIBE, an UNSUBACK for a SUBSCRIBE, and either for a publish or an unknown id', () => {
+    const p = connected()
+    p.subscribe(1, subscribePacket('s'), 1)
+    p.unsubscribe(2, unsubscribePacket('u'), 1)
+    p.publish(3, pub('a', 1), 1)
+    expect(p.packetReceived({ cmd: 'unsuback', messageId: 1 }, 2)).toEqual([])
+    expect(p.packetReceived({ cmd: 'suback', messageId: 2, granted: [0] }, 2)).toEqual([])
+    expect(p.packetReceived({ cmd: 'suback', messageId: 3, granted: [0] }, 2)).toEqual([])
+    expect(p.packetReceived({ cmd: 'unsuback', messageId: 3 }, 2)).toEqual([])
+    expect(p.packetReceived({ cmd: 'suback', messageId: 42, granted: [0] }, 2)).toEqual([])
+    // All three are still in flight: a reconnect sends each again.
+    expect(cmds(reconnect(p, 3))).toEqual(['subscribe', 'unsubscribe', 'publish'])
+  })
+
+  it('sends a SUBSCRIBE queued behind others once they settle', () => {
+    const p = connected({ maxInflight: 1 })
+    p.publish(1, pub('a', 1), 1)
+    p.publish(2, pub('b', 1), 1)
+    p.unsubscribe(3, unsubscribePacket('u'), 1)
+    const actions = p.packetReceived({ cmd: 'puback', messageId: 1 }, 2)
+    expect(sent(actions)).toMatchObject([{ cmd: 'publish', topic: 'b', messageId: 2 }, { cmd: 'unsubscribe', unsubscriptions: ['u'], messageId: 3 }])
+    expect(settled(p.packetReceived({ cmd: 'unsuback', messageId: 3 }, 3))).toEqual([{ type: 'settle', op: 3 }])
+  })
+})
+
+describe('incoming QoS 2, exactly once per flow', () => {
+  it('delivers the message with its content and answers PUBREC, then PUBCOMP on PUBREL', () => {
+    const p = connected()
+    const packet = incoming(2, 4)
+    expect(p.packetReceived(packet, 1)).toEqual([
+      { type: 'message', packet },
+      { type: 'send', packet: { cmd: 'pubrec', messageId: 4 } },
+    ])
+    expect(p.packetReceived({ cmd: 'pubrel', messageId: 4 }, 2)).toEqual([{ type: 'send', packet: { cmd: 'pubcomp', messageId: 4 } }])
+  })
+
+  it('delivers a QoS 1 message before acknowledging it, and every copy of it', () => {
+    const p = connected()
+    const packet = incoming(1, 4)
+    expect(p.packetReceived(packet, 1)).toEqual([
+      { type: 'message', packet },
+      { type: 'send', packet: { cmd: 'puback', messageId: 4 } },
+    ])
+    expect(messages(p.packetReceived(incoming(1, 4, true), 2))).toHaveLength(1)
+  })
+
+  it('keeps flows with different ids apart: each is delivered once, and PUBREL of one does not free another', () => {
+    const p = connected()
+    expect(messages(p.packetReceived(incoming(2, 1), 1))).toHaveLength(1)
+    expect(messages(p.packetReceived(incoming(2, 2), 1))).toHaveLength(1)
+    p.packetReceived({ cmd: 'pubrel', messageId: 1 }, 2)
+    expect(messages(p.packetReceived(incoming(2, 2, true), 3))).toHaveLength(0)
+    expect(messages(p.packetReceived(incoming(2, 1), 3))).toHaveLength(1)
+  })
+
+  it('answers a PUBREL for an id it does not know with PUBCOMP', () => {
+    const p = connected()
+    expect(sent(p.packetReceived({ cmd: 'pubrel', messageId: 77 }, 1))).toEqual([{ cmd: 'pubcomp', messageId: 77 }])
+  })
+
+  it('forgets the ids awaiting PUBREL when the broker starts a new session (sessionPresent 0)', () => {
+    const p = connected({ clean: false })
+    p.packetReceived(incoming(2, 3), 1)
+    reconnect(p, 2, false)
+    const again = p.packetReceived(incoming(2, 3), 3)
+    expect(messages(again)).toHaveLength(1)
+    expect(sent(again)).toEqual([{ cmd: 'pubrec', messageId: 3 }])
+  })
+
+  it('still knows a flow after a reconnect that keeps the session, until its PUBREL', () => {
+    const p = connected({ clean: false })
+    p.packetReceived(incoming(2, 3), 1)
+    reconnect(p, 2, true)
+    expect(messages(p.packetReceived(incoming(2, 3, true), 3))).toHaveLength(0)
+    expect(sent(p.packetReceived({ cmd: 'pubrel', messageId: 3 }, 4))).toEqual([{ cmd: 'pubcomp', messageId: 3 }])
+    expect(messages(p.packetReceived(incoming(2, 3), 5))).toHaveLength(1)
+  })
+})
+
+describe('re-sending after a reconnect', () => {
+  it('re-sends every unacknowledged operation in its original order, then the queued ones', () => {
+    const p = connected({ maxInflight: 3 })
+    p.publish(1, pub('p1', 1), 1)
+    p.subscribe(2, subscribePacket('s'), 1)
+    p.publish(3, pub('p2', 2), 1)
+    p.unsubscribe(4, unsubscribePacket('u'), 1)
+    p.publish(5, pub('p3', 2), 1)
+    p.publish(6, pub('waiting', 1), 1)
+    p.packetReceived({ cmd: 'pubrec', messageId: 3 }, 2)
+    const actions = reconnect(p, 3)
+    expect(actions[0]).toMatchObject({ type: 'state', to: 'connected' })
+    expect(sent(actions)).toEqual([
+      { ...pub('p1', 1), dup: true, messageId: 1 },
+      { ...subscribePacket('s'), messageId: 2 },
+      { cmd: 'pubrel', messageId: 3 },
+      { ...unsubscribePacket('u'), messageId: 4 },
+      { ...pub('p3', 2), dup: true, messageId: 5 },
+    ])
+    expect(settled(actions)).toEqual([])
+    // One is still queued behind the full window, and goes as soon as a slot frees.
+    expect(topics(p.packetReceived({ cmd: 'puback', messageId: 1 }, 4))).toEqual(['waiting'])
+  })
+
+  it('does not mark the original packet as a duplicate when re-sending a copy with DUP', () => {
+    const p = connected()
+    const [original] = sent(p.publish(1, pub('a', 1), 1)) as PublishPacket[]
+    reconnect(p, 2)
+    expect(original?.dup).toBe(false)
+    const [again] = sent(reconnect(p, 3)) as PublishPacket[]
+    expect(again).toMatchObject({ topic: 'a', dup: true, messageId: 1 })
+  })
+
+  it('completes a re-sent QoS 2 publish when its PUBCOMP comes after the re-sent PUBREL', () => {
+    const p = connected()
+    p.publish(1, pub('a', 2), 1)
+    p.packetReceived({ cmd: 'pubrec', messageId: 1 }, 2)
+    expect(sent(reconnect(p, 3))).toEqual([{ cmd: 'pubrel', messageId: 1 }])
+    expect(settled(p.packetReceived({ cmd: 'pubcomp', messageId: 1 }, 4))).toEqual([{ type: 'settle', op: 1 }])
+    expect(endsAtOnce(p, 5)).toBe(true)
+  })
+
+  it('re-sends nothing for operations already acknowledged', () => {
+    const p = connected()
+    p.publish(1, pub('a', 1), 1)
+    p.subscribe(2, subscribePacket('s'), 1)
+    p.packetReceived({ cmd: 'puback', messageId: 1 }, 2)
+    p.packetReceived({ cmd: 'suback', messageId: 2, granted: [1] }, 2)
+    expect(sent(reconnect(p, 3))).toEqual([])
+  })
+
+  it('keeps queued operations waiting, unsent, while offline', () => {
+    const p = connected()
+    p.connectionLost(undefined, 1)
+    expect(p.publish(1, pub('a', 1), 2)).toEqual([])
+    expect(p.subscribe(2, subscribePacket('s'), 2)).toEqual([])
+    expect(cmds(connect(p, 3, true))).toEqual(['publish', 'subscribe'])
+  })
+})
+
+describe('giving up', () => {
+  it('settles every in-flight and queued operation, SUBSCRIBE and UNSUBSCRIBE included, in-flight first', () => {
+    const p = connected({ maxInflight: 1, reconnect: false })
+    p.publish(1, pub('a', 2), 1)
+    p.subscribe(2, subscribePacket('s'), 1)
+    p.unsubscribe(3, unsubscribePacket('u'), 1)
+    p.publish(4, pub('b', 1), 1)
+    p.subscribe(5, subscribePacket('t'), 1)
+    p.unsubscribe(6, unsubscribePacket('v'), 1)
+    p.publish(7, pub('c', 0), 1)
+    const cause = new ProtocolError('gone')
+    const actions = p.connectionLost(cause, 2)
+    const error = settled(actions)[0]?.error
+    expect(error).toBeInstanceOf(ConnectionClosedError)
+    expect(error?.cause).toBe(cause)
+    expect(actions).toEqual([...[1, 2, 3, 4, 5, 6, 7].map((op) => ({ type: 'settle', op, error })), move('connected', 'disconnected')])
+    // Nothing queued, nothing in flight: ending has nothing left to settle.
+    expect(settled(p.end(false, 3))).toEqual([])
+  })
+
+  it('settles pending SUBSCRIBE and UNSUBSCRIBE while offline', () => {
+    const p = opening({ reconnect: false })
+    p.subscribe(1, subscribePacket('s'), 0)
+    p.unsubscribe(2, unsubscribePacket('s'), 0)
+    const cause = new ProtocolError('ended')
+    const s = settled(p.connectionLost(cause, 1))
+    const error = s[0]?.error
+    expect(error?.cause).toBe(cause)
+    expect(s).toEqual([
+      { type: 'settle', op: 1, error },
+      { type: 'settle', op: 2, error },
+    ])
+  })
+
+  it('returns nothing when nothing is pending', () => {
+    expect(connected({ reconnect: false }).connectionLost(new ProtocolError('x'), 1)).toEqual([move('connected', 'disconnected')])
+  })
+
+  it('re-sends none of the failed operations, since a client that gave up never connects again', () => {
+    const p = connected({ reconnect: false })
+    p.publish(1, pub('a', 1), 1)
+    p.subscribe(2, subscribePacket('s'), 1)
+    p.connectionLost(new ProtocolError('x'), 2)
+    expect(p.open(3)).toEqual([])
+    expect(p.connectionOpened(3)).toEqual([])
+    expect(p.packetReceived(accept(true), 3)).toEqual([])
+  })
+
+  it('ignores acknowledgements for the failed operations', () => {
+    const p = connected({ endTimeout: 1_000 })
+    p.publish(1, pub('a', 1), 1)
+    p.subscribe(2, subscribePacket('s'), 1)
+    p.end(false, 1)
+    // The end timeout fails both; their acks, coming late, find nothing.
+    expect(settled(p.tick(1_001))).toHaveLength(2)
+    expect(p.packetReceived({ cmd: 'puback', messageId: 1 }, 2)).toEqual([])
+    expect(p.packetReceived({ cmd: 'suback', messageId: 2, granted: [1] }, 2)).toEqual([])
+  })
+})
+
+describe('keepalive through the protocol', () => {
+  it('postpones the ping while both sides keep talking, pinging a period after the quieter side fell silent', () => {
+    const p = connected({ keepalive: 10 }, 0)
+    p.publish(1, pub('a', 0), 6_000)
+    p.packetReceived(incoming(0), 4_000)
+    expect(p.nextDeadline()).toBe(14_000)
+    expect(p.tick(13_999)).toEqual([])
+    expect(sent(p.tick(14_000))).toEqual([{ cmd: 'pingreq' }])
+  })
+
+  it('pings when the client has sent nothing even while the broker keeps sending', () => {
+    const p = connected({ keepalive: 10 }, 0)
+    for (let t = 1_000; t < 10_000; t += 1_000) p.packetReceived(incoming(0), t)
+    expect(p.nextDeadline()).toBe(10_000)
+    expect(sent(p.tick(10_000))).toEqual([{ cmd: 'pingreq' }])
+  })
+
+  it('counts the acknowledgements the client sends as traffic', () => {
+    const p = connected({ keepalive: 10 }, 0)
+    p.packetReceived(incoming(1, 1), 7_000)
+    expect(p.nextDeadline()).toBe(17_000)
+  })
+
+  it('times the first ping from the CONNECT, not from the CONNACK', () => {
+    const p = opening({ keepalive: 10 }, 1_000)
+    p.connectionOpened(1_000)
+    p.packetReceived(accept(), 3_000)
+    expect(p.nextDeadline()).toBe(11_000)
+  })
+
+  it('pings only once while waiting for the answer, then closes at the timeout and goes quiet', () => {
+    // Without reconnecting, so that no retry deadline takes the keepalive's place.
+    const p = connected({ keepalive: 10, reconnect: false }, 0)
+    expect(cmds(p.tick(10_000))).toEqual(['pingreq'])
+    expect(p.tick(12_000)).toEqual([])
+    const actions = p.tick(15_000)
+    expect(actions).toEqual([{ type: 'close', error: expect.any(KeepaliveTimeoutError) }, move('connected', 'disconnected')])
+    expect(p.state).toBe('disconnected')
+    expect(p.nextDeadline()).toBeUndefined()
+    expect(p.tick(30_000)).toEqual([])
+  })
+
+  it('does nothing on tick while connecting or offline', () => {
+    const p = protocol({ keepalive: 10 })
+    expect(p.tick(100_000)).toEqual([])
+    p.open(0)
+    p.connectionOpened(0)
+    // The connect timeout is the deadline, not the keepalive's 10 s: no ping before CONNACK.
+    expect(p.nextDeadline()).toBe(30_000)
+    expect(p.tick(29_999)).toEqual([])
+  })
+
+  it('does nothing on tick when keepalive is 0', () => {
+    const p = connected({ keepalive: 0 }, 0)
+    expect(p.tick(1_000_000)).toEqual([])
+  })
+
+  it('starts afresh after a reconnect, forgetting a ping that went unanswered', () => {
+    const p = connected({ keepalive: 10 }, 0)
+    p.tick(10_000)
+    p.connectionLost(undefined, 11_000)
+    p.open(12_000)
+    p.connectionOpened(12_000)
+    p.packetReceived(accept(), 12_500)
+    expect(p.nextDeadline()).toBe(22_000)
+    expect(p.tick(17_000)).toEqual([])
+  })
+})
+
+describe('graceful end', () => {
+  it('waits for queued operations behind a full window, not only for those in flight', () => {
+    const p = connected({ maxInflight: 1 })
+    p.publish(1, pub('a', 1), 1)
+    p.publish(2, pub('b', 1), 1)
+    expect(p.end(false, 2)).toEqual([move('connected', 'closing')])
+    const first = p.packetReceived({ cmd: 'puback', messageId: 1 }, 3)
+    expect(cmds(first)).toEqual(['publish'])
+    expect(closes(first)).toEqual([])
+    const second = p.packetReceived({ cmd: 'puback', messageId: 2 }, 4)
+    expect(second).toEqual([
+      { type: 'settle', op: 2 },
+      { type: 'send', packet: { cmd: 'disconnect' } },
+      { type: 'close' },
+      move('closing', 'closed'),
+    ])
+  })
+
+  it('waits for a pending SUBSCRIBE and UNSUBSCRIBE', () => {
+    const p = connected()
+    p.subscribe(1, subscribePacket('s'), 1)
+    p.unsubscribe(2, unsubscribePacket('u'), 1)
+    expect(p.end(false, 2)).toEqual([move('connected', 'closing')])
+    expect(cmds(p.packetReceived({ cmd: 'suback', messageId: 1, granted: [1] }, 3))).toEqual([])
+    expect(cmds(p.packetReceived({ cmd: 'unsuback', messageId: 2 }, 4))).toEqual(['disconnect'])
+  })
+
+  it('waits for the whole QoS 2 flow, not only PUBREC', () => {
+    const p = connected()
+    p.publish(1, pub('a', 2), 1)
+    p.end(false, 2)
+    expect(cmds(p.packetReceived({ cmd: 'pubrec', messageId: 1 }, 3))).toEqual(['pubrel'])
+    expect(cmds(p.packetReceived({ cmd: 'pubcomp', messageId: 1 }, 4))).toEqual(['disconnect'])
+  })
+
+  it('sends DISCONNECT after the last operation settles and then closes, once', () => {
+    const p = connected()
+    expect(p.end(false, 1)).toEqual([
+      move('connected', 'closing'),
+      { type: 'send', packet: { cmd: 'disconnect' } },
+      { type: 'close' },
+      move('closing', 'closed'),
+    ])
+    expect(p.state).toBe('closed')
+    expect(p.end(false, 2)).toEqual([])
+    expect(p.publish(1, pub('late', 0), 3)).toEqual([])
+    expect(p.refusal()).toBeInstanceOf(ClientClosedError)
+  })
+
+  it('ends at once while offline, sending nothing and failing what waits with ClientClosedError', () => {
+    const p = protocol()
+    p.publish(1, pub('a', 1), 0)
+    expect(p.end(false, 0)).toEqual([{ type: 'settle', op: 1, error: expect.any(ClientClosedError) }, move('starting', 'closed')])
+    expect(p.open(1)).toEqual([])
+  })
+
+  it('does not disconnect while waiting for CONNACK', () => {
+    const p = opening()
+    p.connectionOpened(0)
+    const actions = p.end(false, 1)
+    expect(cmds(actions)).toEqual([])
+    expect(actions).toEqual([{ type: 'close' }, move('connecting', 'closed')])
+  })
+})
+
+describe('broker DISCONNECT messages', () => {
+  it('uses the reason string the broker gave over the reason code name', () => {
+    const p = connected({ protocolVersion: 5 })
+    const actions = p.packetReceived({ cmd: 'disconnect', reasonCode: 0x98, properties: { reasonString: 'kicked by admin' } }, 1)
+    expect(closes(actions)[0]?.error).toBeInstanceOf(ConnectionClosedError)
+    expect(closes(actions)[0]?.error?.message).toBe('Broker sent DISCONNECT (code 0x98): kicked by admin')
+    expect(p.state).toBe('reconnecting')
+  })
+
+  it('reads a DISCONNECT without a reason code as code 0', () => {
+    const p = connected({ protocolVersion: 5 })
+    const actions = p.packetReceived({ cmd: 'disconnect' }, 1)
+    expect(actions.map((a) => a.type)).toEqual(['disconnected', 'close', 'state'])
+    expect(closes(actions)[0]?.error?.message).toBe('Broker sent DISCONNECT (code 0x0): unknown reason')
+  })
+
+  it('writes the code in hexadecimal with the name of the reason', () => {
+    const p = connected({ protocolVersion: 5 })
+    expect(closes(p.packetReceived({ cmd: 'disconnect', reasonCode: 0x8b }, 1))[0]?.error?.message).toBe(
+      'Broker sent DISCONNECT (code 0x8b): server shutting down',
+    )
+  })
+})
+
+describe('judging subscription acknowledgements', () => {
+  it('settles a SUBSCRIBE whose filters were all granted with what each got, and no error', () => {
+    const p = connected()
+    p.subscribe(1, { cmd: 'subscribe', subscriptions: [{ topic: 'a', qos: 1 }, { topic: 'b', qos: 2 }] }, 1)
+    // Strict: a success carries no error field at all.
+    expect(settled(p.packetReceived({ cmd: 'suback', messageId: 1, granted: [0, 2] }, 2))).toStrictEqual([
+      { type: 'settle', op: 1, granted: [{ topic: 'a', qos: 0 }, { topic: 'b', qos: 2 }] },
+    ])
+  })
+
+  it('counts a filter the SUBACK gave no code for as refused', () => {
+    const p = connected()
+    p.subscribe(1, { cmd: 'subscribe', subscriptions: [{ topic: 'a', qos: 1 }, { topic: 'b', qos: 1 }] }, 1)
+    const [s] = settled(p.packetReceived({ cmd: 'suback', messageId: 1, granted: [1] }, 2))
+    expect(s?.granted).toEqual([{ topic: 'a', qos: 1 }, { topic: 'b', qos: 0x80 }])
+    expect(s?.error).toBeInstanceOf(SubscribeError)
+    expect(s?.error?.message).toBe('Broker refused subscription to "b"')
+  })
+
+  it('fails an UNSUBSCRIBE with a ReasonCodeError naming the first failure code of the UNSUBACK', () => {
+    const p = connected({ protocolVersion: 5 })
+    p.unsubscribe(4, { cmd: 'unsubscribe', unsubscriptions: ['a', 'b', 'c'] }, 1)
+    const [s] = settled(p.packetReceived({ cmd: 'unsuback', messageId: 1, granted: [0, 0x87, 0x8f] }, 2))
+    expect(s?.op).toBe(4)
+    expect(s?.error).toBeInstanceOf(ReasonCodeError)
+    expect(s?.error?.message).toBe('Unsubscribe failed with reason code 0x87')
+  })
+})
+
+describe('life: opening', () => {
+  it('moves from starting to connecting on open, asking for a socket to the first server', () => {
+    const p = protocol()
+    expect(p.state).toBe('starting')
+    expect(p.open(0)).toEqual([move('starting', 'connecting'), { type: 'open', url: 'ws://one' }])
+    expect(p.state).toBe('connecting')
+  })
+
+  it('opens nothing more while connecting, connected or closed', () => {
+    const p = opening()
+    expect(p.open(1)).toEqual([])
+    p.connectionOpened(1)
+    p.packetReceived(accept(), 1)
+    expect(p.open(2)).toEqual([])
+    p.end(true, 3)
+    expect(p.open(4)).toEqual([])
+  })
+
+  it('sends CONNECT only on a socket it asked for', () => {
+    const p = protocol()
+    expect(p.connectionOpened(0)).toEqual([])
+    expect(p.state).toBe('starting')
+    // A socket that opens after its attempt timed out is not spoken to: a retry is scheduled instead.
+    p.open(0)
+    p.tick(30_000)
+    expect(p.connectionOpened(30_001)).toEqual([])
+    expect(p.state).toBe('reconnecting')
+  })
+})
+
+describe('life: the connect timeout', () => {
+  it('gives up on the CONNACK at exactly connectTimeout after open, closing with ConnectTimeoutError and scheduling a retry', () => {
+    const p = opening({ connectTimeout: 30_000 }, 1_000)
+    p.connectionOpened(1_500)
+    // Timed from open(): the socket opening later does not extend it.
+    expect(p.nextDeadline()).toBe(31_000)
+    expect(p.tick(30_999)).toEqual([])
+    const actions = p.tick(31_000)
+    expect(actions).toEqual([{ type: 'close', error: expect.any(ConnectTimeoutError) }, move('connecting', 'reconnecting')])
+    expect(closes(actions)[0]?.error?.message).toBe('No CONNACK within 30000 ms')
+    expect(p.nextDeadline()).toBe(32_000)
+  })
+
+  it('times out a socket that never opens the same way, keeping what waits for the next try', () => {
+    const p = protocol({ connectTimeout: 5_000 })
+    p.publish(1, pub('a', 1), 0)
+    p.open(0)
+    const actions = p.tick(5_000)
+    expect(actions).toEqual([{ type: 'close', error: expect.any(ConnectTimeoutError) }, move('connecting', 'reconnecting')])
+    expect(topics(connect(p, 6_000))).toEqual(['a'])
+  })
+})
+
+describe('life: reconnecting', () => {
+  it('retries at the backoff deadline, taking the servers in turn', () => {
+    const p = opening()
+    expect(p.connectionLost(new TransportError('refused'), 100)).toEqual([move('connecting', 'reconnecting')])
+    expect(p.nextDeadline()).toBe(1_100)
+    expect(p.tick(1_099)).toEqual([])
+    expect(p.tick(1_100)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://two' }])
+    expect(p.nextDeadline()).toBe(31_100)
+    p.connectionLost(undefined, 1_200)
+    // The second delay has doubled, and the servers wrap round.
+    expect(p.nextDeadline()).toBe(3_200)
+    expect(p.tick(3_200)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://one' }])
+  })
+
+  it('reconnects at once when opened while waiting to retry', () => {
+    const p = connected()
+    p.connectionLost(undefined, 500)
+    expect(p.open(600)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://two' }])
+    expect(p.nextDeadline()).toBe(30_600)
+  })
+
+  it('brings the delay back to minDelay only after a connection that stayed up for resetAfter', () => {
+    // Two failed tries grow the delay to 4 s; the connection accepted at 3 000 then decides.
+    const afterUpFor = (ms: number): number | undefined => {
+      const p = opening()
+      p.connectionLost(undefined, 0)
+      p.tick(1_000)
+      p.connectionLost(undefined, 1_000)
+      connect(p, 3_000)
+      p.connectionLost(undefined, 3_000 + ms)
+      return p.nextDeadline()
+    }
+    expect(afterUpFor(9_999)).toBe(3_000 + 9_999 + 4_000)
+    expect(afterUpFor(10_000)).toBe(3_000 + 10_000 + 1_000)
+  })
+
+  it('ignores a loss reported when no socket is open, and packets that arrive on none', () => {
+    const p = protocol()
+    expect(p.connectionLost(undefined, 0)).toEqual([])
+    expect(p.packetReceived(accept(), 0)).toEqual([])
+    expect(p.state).toBe('starting')
+    p.open(0)
+    p.connectionLost(undefined, 1)
+    expect(p.connectionLost(undefined, 2)).toEqual([])
+    expect(p.packetReceived({ cmd: 'pingresp' }, 2)).toEqual([])
+    // The second report did not count as another failed try.
+    expect(p.nextDeadline()).toBe(1_001)
+  })
+})
+
+describe('life: the network', () => {
+  it('closes with TransportError when the browser goes offline while connected', () => {
+    const p = connected()
+    const actions = p.networkOffline(100)
+    expect(actions).toEqual([{ type: 'close', error: expect.any(TransportError) }, move('connected', 'reconnecting')])
+    expect(closes(actions)[0]?.error?.message).toBe('The browser went offline')
+  })
+
+  it('holds a due retry while offline, then retries as soon as the network is back', () => {
+    const p = connected()
+    p.networkOffline(100)
+    expect(p.nextDeadline()).toBe(1_100)
+    expect(p.tick(1_100)).toEqual([])
+    expect(p.state).toBe('reconnecting')
+    // Nothing is timed any more: the online event starts the next try.
+    expect(p.nextDeadline()).toBeUndefined()
+    expect(p.tick(60_000)).toEqual([])
+    expect(p.networkOnline(60_000)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://two' }])
+    expect(p.nextDeadline()).toBe(90_000)
+  })
+
+  it('retries at once when the network comes back before the retry is due', () => {
+    const p = connected()
+    p.connectionLost(undefined, 0)
+    expect(p.networkOnline(10)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://two' }])
+  })
+
+  it('retries at the deadline again once the network is back, after an offline spell that saw no deadline', () => {
+    const p = connected()
+    p.networkOffline(100)
+    p.networkOnline(200)
+    p.connectionLost(undefined, 300)
+    expect(p.tick(2_300)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://one' }])
+  })
+
+  it('only notes the network when there is no socket to close nor a retry to start', () => {
+    const p = protocol()
+    expect(p.networkOffline(0)).toEqual([])
+    expect(p.networkOnline(1)).toEqual([])
+    expect(p.state).toBe('starting')
+    const q = connected()
+    expect(q.networkOnline(1)).toEqual([])
+    q.connectionLost(undefined, 2)
+    expect(q.networkOffline(3)).toEqual([])
+    expect(q.state).toBe('reconnecting')
+  })
+})
+
+describe('life: giving up', () => {
+  it('goes to disconnected on a refusal retrying cannot fix, failing what waits with a ConnectionClosedError that names the cause', () => {
+    const p = protocol()
+    p.publish(1, pub('a', 1), 0)
+    p.open(0)
+    p.connectionOpened(0)
+    const actions = p.packetReceived({ cmd: 'connack', sessionPresent: false, returnCode: 5 }, 1)
+    const refused = closes(actions)[0]?.error
+    expect(refused).toBeInstanceOf(ConnectionRefusedError)
+    expect(actions).toEqual([
+      { type: 'close', error: refused },
+      { type: 'settle', op: 1, error: expect.any(ConnectionClosedError) },
+      move('connecting', 'disconnected'),
+    ])
+    const failure = settled(actions)[0]?.error
+    expect(failure?.message).toBe('Connection closed and not reconnecting: Connection refused (code 5): not authorized')
+    expect(failure?.cause).toBe(refused)
+    expect(p.nextDeadline()).toBeUndefined()
+    expect(p.tick(1_000_000)).toEqual([])
+    const refusal = p.refusal()
+    expect(refusal).toBeInstanceOf(ConnectionClosedError)
+    expect(refusal?.message).toBe('Client is disconnected and will not reconnect: Connection refused (code 5): not authorized')
+  })
+
+  it.each([
+    [4, 4, 'disconnected'],
+    [4, 5, 'disconnected'],
+    [4, 3, 'reconnecting'],
+    [5, 0x87, 'disconnected'],
+    [5, 0x88, 'reconnecting'],
+  ] as const)('on an MQTT %s CONNACK refusing with code %s, moves to %s', (protocolVersion, code, state) => {
+    const p = opening({ protocolVersion })
+    p.connectionOpened(0)
+    const connack: IncomingPacket =
+      protocolVersion === 5 ? { cmd: 'connack', sessionPresent: false, reasonCode: code } : { cmd: 'connack', sessionPresent: false, returnCode: code }
+    p.packetReceived(connack, 1)
+    expect(p.state).toBe(state)
+  })
+
+  it('gives up once maxAttempts tries in a row have failed, naming the last failure', () => {
+    const p = protocol({ reconnect: { ...RECONNECT, maxAttempts: 2 } })
+    p.publish(1, pub('a', 1), 0)
+    p.open(0)
+    p.connectionLost(undefined, 0)
+    expect(p.tick(1_000)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://two' }])
+    p.connectionLost(undefined, 1_000)
+    expect(p.tick(3_000)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://one' }])
+    const actions = p.connectionLost(new TransportError('socket refused'), 3_000)
+    expect(actions).toEqual([{ type: 'settle', op: 1, error: expect.any(ConnectionClosedError) }, move('connecting', 'disconnected')])
+    expect(settled(actions)[0]?.error?.message).toBe('Connection closed and not reconnecting: socket refused')
+    expect(p.refusal()?.message).toBe('Client is disconnected and will not reconnect: socket refused')
+  })
+
+  it('gives up at the first loss when reconnect is off, naming no cause when the socket gave none', () => {
+    const p = connected({ reconnect: false })
+    p.publish(1, pub('a', 1), 1)
+    const [s] = settled(p.connectionLost(undefined, 2))
+    expect(s?.error).toBeInstanceOf(ConnectionClosedError)
+    expect(s?.error?.message).toBe('Connection closed and not reconnecting')
+    expect(s?.error?.cause).toBeUndefined()
+    expect(p.refusal()?.message).toBe('Client is disconnected and will not reconnect')
+  })
+
+  it('refuses new operations only once ending or given up, saying which', () => {
+    const p = protocol()
+    expect(p.refusal()).toBeUndefined()
+    p.open(0)
+    expect(p.refusal()).toBeUndefined()
+    p.connectionOpened(0)
+    p.packetReceived(accept(), 0)
+    expect(p.refusal()).toBeUndefined()
+    p.connectionLost(undefined, 1)
+    expect(p.refusal()).toBeUndefined()
+    connect(p, 2)
+    p.publish(1, pub('a', 1), 2)
+    p.end(false, 3)
+    expect(p.state).toBe('closing')
+    const ending = p.refusal()
+    expect(ending).toBeInstanceOf(ClientClosedError)
+    expect(ending?.message).toBe('Client is ending: no new operations are accepted')
+    p.tick(5_003)
+    expect(p.state).toBe('closed')
+    expect(p.refusal()).toBeInstanceOf(ClientClosedError)
+  })
+})
+
+describe('life: ending', () => {
+  it('fails what is still pending at exactly endTimeout, then sends DISCONNECT and closes', () => {
+    const p = connected({ keepalive: 60, maxInflight: 1, endTimeout: 5_000 })
+    p.publish(1, pub('a', 1), 0)
+    p.publish(2, pub('b', 1), 0)
+    expect(p.end(false, 1_000)).toEqual([move('connected', 'closing')])
+    expect(p.nextDeadline()).toBe(6_000)
+    expect(p.tick(5_999)).toEqual([])
+    const actions = p.tick(6_000)
+    expect(actions).toEqual([
+      // Still an intended end: DISCONNECT, so the broker does not publish the will.
+      { type: 'send', packet: { cmd: 'disconnect' } },
+      { type: 'close' },
+      { type: 'settle', op: 1, error: expect.any(ClientClosedError) },
+      { type: 'settle', op: 2, error: expect.any(ClientClosedError) },
+      move('closing', 'closed'),
+    ])
+    expect(settled(actions)[0]?.error?.message).toBe('Client was ended before the operation completed')
+    expect(p.nextDeadline()).toBeUndefined()
+  })
+
+  it('keeps the keepalive running while closing, and a dead connection ends it', () => {
+    const p = connected({ keepalive: 10, endTimeout: 30_000 })
+    p.publish(1, pub('a', 1), 0)
+    p.end(false, 1_000)
+    expect(p.nextDeadline()).toBe(10_000)
+    expect(sent(p.tick(10_000))).toEqual([{ cmd: 'pingreq' }])
+    expect(p.nextDeadline()).toBe(15_000)
+    expect(p.tick(15_000)).toEqual([
+      { type: 'close', error: expect.any(KeepaliveTimeoutError) },
+      { type: 'settle', op: 1, error: expect.any(ClientClosedError) },
+      move('closing', 'closed'),
+    ])
+  })
+
+  it('ends at once while connecting: closes the socket without DISCONNECT, failing what waits', () => {
+    const p = opening()
+    p.publish(1, pub('a', 1), 0)
+    expect(p.end(false, 1)).toEqual([
+      { type: 'close' },
+      { type: 'settle', op: 1, error: expect.any(ClientClosedError) },
+      move('connecting', 'closed'),
+    ])
+    expect(p.nextDeadline()).toBeUndefined()
+  })
+
+  it('ends at once while waiting to reconnect, with no socket to close, and tries no more', () => {
+    const p = connected()
+    p.publish(1, pub('a', 1), 0)
+    p.connectionLost(undefined, 1)
+    expect(p.end(false, 2)).toEqual([{ type: 'settle', op: 1, error: expect.any(ClientClosedError) }, move('reconnecting', 'closed')])
+    expect(p.nextDeadline()).toBeUndefined()
+    expect(p.tick(1_001)).toEqual([])
+    expect(p.networkOnline(1_002)).toEqual([])
+  })
+
+  it('ends a client that gave up at once, settling nothing twice', () => {
+    const p = connected({ reconnect: false })
+    p.publish(1, pub('a', 1), 0)
+    p.connectionLost(undefined, 1)
+    expect(p.end(false, 2)).toEqual([move('disconnected', 'closed')])
+    expect(p.refusal()).toBeInstanceOf(ClientClosedError)
+  })
+
+  it('force-ends while connected: DISCONNECT and close at once, failing what is pending', () => {
+    const p = connected()
+    p.publish(1, pub('a', 1), 0)
+    expect(p.end(true, 1)).toEqual([
+      { type: 'send', packet: { cmd: 'disconnect' } },
+      { type: 'close' },
+      { type: 'settle', op: 1, error: expect.any(ClientClosedError) },
+      move('connected', 'closed'),
+    ])
+  })
+
+  it('keeps the first end() while closing, even against a forced one', () => {
+    const p = connected()
+    p.publish(1, pub('a', 1), 0)
+    p.end(false, 1)
+    expect(p.end(true, 2)).toEqual([])
+    expect(p.state).toBe('closing')
+    expect(cmds(p.packetReceived({ cmd: 'puback', messageId: 1 }, 3))).toEqual(['disconnect'])
+  })
+
+  it('is closed when the connection is lost while closing, failing what was pending and retrying nothing', () => {
+    const p = connected()
+    p.publish(1, pub('a', 1), 0)
+    p.end(false, 1)
+    expect(p.connectionLost(new TransportError('reset'), 2)).toEqual([
+      { type: 'settle', op: 1, error: expect.any(ClientClosedError) },
+      move('closing', 'closed'),
+    ])
+    expect(p.nextDeadline()).toBeUndefined()
+  })
+
+  it('is closed when the browser goes offline while closing', () => {
+    const p = connected()
+    p.publish(1, pub('a', 1), 0)
+    p.end(false, 1)
+    expect(p.networkOffline(2)).toEqual([
+      { type: 'close', error: expect.any(TransportError) },
+      { type: 'settle', op: 1, error: expect.any(ClientClosedError) },
+      move('closing', 'closed'),
+    ])
+  })
+
+  it('sends QoS 0 at once while closing even when queueQoS0 is off, since the connection is still up', () => {
+    const p = connected({ queueQoS0: false })
+    p.publish(1, pub('a', 1), 0)
+    p.end(false, 1)
+    expect(p.publish(2, pub('b', 0), 2)).toEqual([{ type: 'send', packet: pub('b', 0) }, { type: 'settle', op: 2 }])
+  })
+})
+
+describe('resubscribing after a fresh session', () => {
+  const granted = Array.from({ length: 120 }, (_, i): Subscription => ({ topic: `t/${i}`, qos: 1 }))
+
+  it('makes the granted subscriptions again in SUBSCRIBEs of at most 50 filters, ahead of the re-sent in-flight packets', () => {
+    const p = connected({ maxInflight: 1 }, 0, () => granted)
+    p.publish(1, pub('p', 1), 1)
+    p.unsubscribe(2, unsubscribePacket('u'), 1)
+    p.publish(3, pub('q', 1), 1)
+    const actions = reconnect(p, 2, false)
+    expect(actions[0]).toMatchObject({ type: 'state', to: 'connected' })
+    // Each once: the new SUBSCRIBEs are not re-sent again among the in-flight packets.
+    expect(sent(actions)).toEqual([
+      { cmd: 'subscribe', messageId: 3, subscriptions: granted.slice(0, 50) },
+      { cmd: 'subscribe', messageId: 4, subscriptions: granted.slice(50, 100) },
+      { cmd: 'subscribe', messageId: 5, subscriptions: granted.slice(100) },
+      { ...pub('p', 1), dup: true, messageId: 1 },
+      { ...unsubscribePacket('u'), messageId: 2 },
+    ])
+    expect(settled(actions)).toEqual([])
+  })
+
+  it('puts exactly 50 filters in one SUBSCRIBE, and makes none when nothing was granted', () => {
+    const fifty = connected({}, 0, () => granted.slice(0, 50))
+    expect(sent(reconnect(fifty, 1, false))).toEqual([{ cmd: 'subscribe', messageId: 1, subscriptions: granted.slice(0, 50) }])
+    const none = connected({}, 0, () => [])
+    expect(sent(reconnect(none, 1, false))).toEqual([])
+  })
+
+  it('does not count the SUBSCRIBEs made again against the publish window', () => {
+    const p = connected({ maxInflight: 1 }, 0, () => granted.slice(0, 2))
+    reconnect(p, 1, false)
+    expect(topics(p.publish(1, pub('a', 1), 2))).toEqual(['a'])
+  })
+
+  it('does not resubscribe on the first connection, even after refused tries, nor when the broker kept the session', () => {
+    const p = protocol({}, () => granted)
+    p.open(0)
+    p.connectionOpened(0)
+    p.packetReceived({ cmd: 'connack', sessionPresent: false, returnCode: 3 }, 1)
+    expect(cmds(connect(p, 2, false))).toEqual([])
+    expect(cmds(reconnect(p, 3, true))).toEqual([])
+  })
+
+  it('settles nothing when the broker grants the SUBSCRIBE made again, and has nothing left to send of it', () => {
+    const p = connected({}, 0, () => granted.slice(0, 2))
+    reconnect(p, 1, false)
+    expect(p.packetReceived({ cmd: 'suback', messageId: 1, granted: [1, 1] }, 2)).toEqual([])
+    expect(sent(reconnect(p, 3, true))).toEqual([])
+  })
+
+  it('reports a filter refused on resubscribe as an error action, settling nothing', () => {
+    const p = connected({}, 0, () => granted.slice(0, 2))
+    reconnect(p, 1, false)
+    const actions = p.packetReceived({ cmd: 'suback', messageId: 1, granted: [1, 0x80] }, 2)
+    expect(actions).toEqual([{ type: 'error', error: expect.any(SubscribeError) }])
+    expect(errors(actions)[0]?.message).toBe('Broker refused subscription to "t/1"')
+  })
+
+  it('sends a SUBSCRIBE made again once more when the next connection keeps the session before its SUBACK', () => {
+    const p = connected({}, 0, () => granted.slice(0, 2))
+    reconnect(p, 1, false)
+    expect(sent(reconnect(p, 2, true))).toEqual([{ cmd: 'subscribe', messageId: 1, subscriptions: granted.slice(0, 2) }])
+  })
+})
+
+describe('state moves', () => {
+  it('carry where the life came from and where it went, and only a move to connected carries its CONNACK', () => {
+    const p = protocol({ endTimeout: 1_000 })
+    const first: IncomingPacket = { cmd: 'connack', sessionPresent: false, returnCode: 0 }
+    const second: IncomingPacket = { cmd: 'connack', sessionPresent: true, returnCode: 0 }
+    const all: Actions = [
+      ...p.open(0),
+      ...p.connectionOpened(0),
+      ...p.packetReceived(first, 1),
+      ...p.connectionLost(undefined, 2),
+      ...p.tick(1_002),
+      ...p.connectionOpened(1_002),
+      ...p.packetReceived(second, 1_003),
+      ...p.publish(1, pub('a', 1), 1_003),
+      ...p.end(false, 1_004),
+      ...p.tick(2_004),
+    ]
+    // Strict: a move that is not to connected has no connack field at all.
+    expect(all.filter((a) => a.type === 'state')).toStrictEqual([
+      move('starting', 'connecting'),
+      { type: 'state', from: 'connecting', to: 'connected', connack: first },
+      move('connected', 'reconnecting'),
+      move('reconnecting', 'connecting'),
+      { type: 'state', from: 'connecting', to: 'connected', connack: second },
+      move('connected', 'closing'),
+      move('closing', 'closed'),
+    ])
+  })
+})
+
+describe('the one deadline', () => {
+  it('is the CONNACK, the keepalive, the next try or the end of closing, as the state wants', () => {
+    const p = protocol({ keepalive: 10, connectTimeout: 30_000, endTimeout: 5_000 })
+    expect(p.nextDeadline()).toBeUndefined()
+    p.open(0)
+    expect(p.nextDeadline()).toBe(30_000)
+    p.connectionOpened(0)
+    p.packetReceived(accept(), 100)
+    expect(p.nextDeadline()).toBe(10_000)
+    p.connectionLost(undefined, 2_000)
+    expect(p.nextDeadline()).toBe(3_000)
+    p.tick(3_000)
+    expect(p.nextDeadline()).toBe(33_000)
+    p.connectionOpened(3_000)
+    p.packetReceived(accept(true), 3_000)
+    expect(p.nextDeadline()).toBe(13_000)
+    p.publish(1, pub('a', 1), 3_000)
+    p.end(false, 4_000)
+    // Closing: the end timeout comes before the keepalive's 13 000.
+    expect(p.nextDeadline()).toBe(9_000)
+    p.tick(9_000)
+    expect(p.state).toBe('closed')
+    expect(p.nextDeadline()).toBeUndefined()
+  })
+
+  it('is the end of closing alone when keepalive is off', () => {
+    const p = connected({ keepalive: 0, endTimeout: 5_000 })
+    p.publish(1, pub('a', 1), 0)
+    p.end(false, 100)
+    expect(p.nextDeadline()).toBe(5_100)
+  })
+})
+
+// Last in the file, being the slowest: it fills the whole id space, the only way to see ids run out and come back.
+describe('the packet id space', () => {
+  it('queues operations while all 65535 ids are in flight, and gives each id back on its ack', { timeout: 60_000 }, () => {
+    const p = connected()
+    const ids = new Set<number>()
+    for (let op = 1; op <= 65_535; op++) {
+      for (const packet of sent(p.subscribe(op, subscribePacket('s'), 1))) ids.add((packet as SubscribePacket).messageId)
+    }
+    expect(ids.size).toBe(65_535)
+    // Neither is sent nor refused: both wait in the queue.
+    expect(p.publish(65_536, pub('a', 1), 1)).toEqual([])
+    expect(p.unsubscribe(65_537, unsubscribePacket('s'), 1)).toEqual([])
+    // The SUBACK frees id 7 for the queued publish, and its PUBACK frees it again for the UNSUBSCRIBE.
+    const suback = p.packetReceived({ cmd: 'suback', messageId: 7, granted: [1] }, 2)
+    expect(settled(suback)).toEqual([{ type: 'settle', op: 7, granted: [{ topic: 's', qos: 1 }] }])
+    expect(sent(suback)).toEqual([{ ...pub('a', 1), messageId: 7 }])
+    const puback = p.packetReceived({ cmd: 'puback', messageId: 7 }, 3)
+    expect(settled(puback)).toEqual([{ type: 'settle', op: 65_536 }])
+    expect(sent(puback)).toEqual([{ ...unsubscribePacket('s'), messageId: 7 }])
+    // The queue is empty now: the next freed id has nothing to carry.
+    expect(sent(p.packetReceived({ cmd: 'suback', messageId: 8, granted: [1] }, 4))).toEqual([])
+  })
+})

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest'
+import { connackReason, isPermanentRefusal, reasonText } from '../../../src/protocol/reason-codes.js'
+
+/** MQTT 3.1.1 §3.2.2.3: the CONNACK return codes that refuse a connection. */
+const v4Refusals: ReadonlyArray<[number, string]> = [
+  [1, 'unacceptable protocol version'],
+  [2, 'identifier rejected'],
+  [3, 'server unavailable'],
+  [4, 'bad user name or password'],
+  [5, 'not authorized'],
+]
+
+/** MQTT 5.0 §2.4: the failure reason codes (0x80 and up) with their names. */
+const v5Failures: ReadonlyArray<[number, string]> = [
+  [0x80, 'unspecified error'],
+  [0x81, 'malformed packet'],
+  [0x82, 'protocol error'],
+  [0x83, 'implementation specific error'],
+  [0x84, 'unsupported protocol version'],
+  [0x85, 'client identifier not valid'],
+  [0x86, 'bad user name or password'],
+  [0x87, 'not authorized'],
+  [0x88, 'server unavailable'],
+  [0x89, 'server busy'],
+  [0x8a, 'banned'],
+  [0x8b, 'server shutting down'],
+  [0x8c, 'bad authentication method'],
+  [0x8d, 'keep alive timeout'],
+  [0x8e, 'session taken over'],
+  [0x8f, 'topic filter invalid'],
+  [0x90, 'topic name invalid'],
+  [0x91, 'packet identifier in use'],
+  [0x92, 'packet identifier not found'],
+  [0x93, 'receive maximum exceeded'],
+  [0x94, 'topic alias invalid'],
+  [0x95, 'packet too large'],
+  [0x96, 'message rate too high'],
+  [0x97, 'quota exceeded'],
+  [0x98, 'administrative action'],
+  [0x99, 'payload format invalid'],
+  [0x9a, 'retain not supported'],
+  [0x9b, 'QoS not supported'],
+  [0x9c, 'use another server'],
+  [0x9d, 'server moved'],
+  [0x9e, 'shared subscriptions not supported'],
+  [0x9f, 'connection rate exceeded'],
+  [0xa0, 'maximum connect time'],
+  [0xa1, 'subscription identifiers not supported'],
+  [0xa2, 'wildcard subscriptions not supported'],
+]
+
+describe('connackReason', () => {
+  it.each(v4Refusals)('names MQTT 3.1.1 return code %i as "%s"', (code, text) => {
+    expect(connackReason(code, 4)).toBe(text)
+  })
+
+  it.each(v5Failures)('names MQTT 5 reason code 0x%s as "%s"', (code, text) => {
+    expect(connackReason(code, 5)).toBe(text)
+  })
+
+  it('reads the code by the protocol version: 3.1.1 return codes are not 5.0 reason codes', () => {
+    expect(connackReason(0x86, 4)).toBe('unknown reason')
+    expect(connackReason(4, 5)).toBe('unknown reason')
+  })
+
+  it('says "unknown reason" for codes neither version defines', () => {
+    expect(connackReason(6, 4)).toBe('unknown reason')
+    expect(connackReason(0xa3, 5)).toBe('unknown reason')
+    expect(connackReason(0x7f, 5)).toBe('unknown reason')
+  })
+})
+
+describe('reasonText', () => {
+  it.each(v5Failures)('names reason code 0x%s as "%s"', (code, text) => {
+    expect(reasonText(code)).toBe(text)
+  })
+
+  it('says "unknown reason" for a code without a name, such as success or a 3.1.1 return code', () => {
+    expect(reasonText(0)).toBe('unknown reason')
+    expect(reasonText(4)).toBe('unknown reason')
+    expect(reasonText(0xff)).toBe('unknown reason')
+  })
+})
+
+describe('isPermanentRefusal', () => {
+  it('treats a bad protocol version, a rejected client id, bad credentials and no permission as permanent (3.1.1)', () => {
+    expect([1, 2, 4, 5].map((code) => isPermanentRefusal(code, 4))).toEqual([true, true, true, true])
+  })
+
+  it('lets the client retry when a 3.1.1 server is unavailable or the code is unknown', () => {
+    expect([0, 3, 6, 0x86].map((code) => isPermanentRefusal(code, 4))).toEqual([false, false, false, false])
+  })
+
+  it('treats the MQTT 5 codes retrying cannot fix as permanent', () => {
+    const permanent = [0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c]
+    expect(permanent.map((code) => isPermanentRefusal(code, 5))).toEqual(permanent.map(() => true))
+  })
+
+  it('lets the client retry on every other MQTT 5 code, such as server busy or unavailable', () => {
+    const permanent = new Set([0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c])
+    const others = [0, 1, 2, 4, 5, ...v5Failures.map(([code]) => code).filter((code) => !permanent.has(code))]
+    expect(others.filter((code) => isPermanentRefusal(code, 5))).toEqual([])
+  })
+})

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest'
+import { ReconnectPlan } from '../../../src/protocol/reconnect.js'
+
+const options = { minDelay: 1000, maxDelay: 8000, factor: 2, jitter: false, maxAttempts: Infinity, resetAfter: 10_000 }
+
+describe('ReconnectPlan', () => {
+  it('grows the delay with each try while connections keep failing', () => {
+    const plan = new ReconnectPlan(['ws://a'], options)
+    expect([0, 1, 2, 3, 4].map((t) => plan.next(t))).toEqual([1000, 2000, 4000, 8000, 8000])
+  })
+
+  it('keeps the grown delay after a connection that dropped soon after it was accepted', () => {
+    const plan = new ReconnectPlan(['ws://a'], options)
+    plan.next(0)
+    plan.next(1)
+    plan.connected(100)
+    expect(plan.next(100 + 9_999)).toBe(4000)
+  })
+
+  it('falls back to minDelay once a connection stayed up for resetAfter', () => {
+    const plan = new ReconnectPlan(['ws://a'], options)
+    plan.next(0)
+    plan.next(1)
+    plan.connected(100)
+    expect(plan.next(100 + 10_000)).toBe(1000)
+  })
+
+  it('gives up after maxAttempts failed tries in a row, counting afresh after each accepted connection', () => {
+    const plan = new ReconnectPlan(['ws://a'], { ...options, maxAttempts: 2 })
+    expect(plan.next(0)).toBeDefined()
+    expect(plan.next(1)).toBeDefined()
+    plan.connected(2)
+    expect(plan.next(3)).toBeDefined()
+    expect(plan.next(4)).toBeDefined()
+    expect(plan.next(5)).toBeUndefined()
+  })
+
+  it('never retries when reconnect is off', () => {
+    expect(new ReconnectPlan(['ws://a'], false).next(0)).toBeUndefined()
+  })
+
+  it('takes the servers in turn, one per try', () => {
+    const plan = new ReconnectPlan(['ws://a', 'ws://b', 'ws://c'], options)
+    const seen = [plan.server]
+    for (let t = 0; t < 4; t++) {
+      plan.next(t)
+      seen.push(plan.server)
+    }
+    expect(seen).toEqual(['ws://a', 'ws://b', 'ws://c', 'ws://a', 'ws://b'])
+  })
+
+  it('spreads first retries over the whole window with full jitter', () => {
+    const random = [0.1, 0.5, 0.9]
+    const delays = random.map((r) => new ReconnectPlan(['ws://a'], { ...options, jitter: true }, () => r).next(0))
+    expect(delays).toEqual([100, 500, 900])
+  })
+})

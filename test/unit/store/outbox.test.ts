@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest'
+import { Outbox, type StoreKeyed } from '../../../src/store/outbox.js'
+import type { PublishPacket } from '../../../src/codec/packets.js'
+import { MemoryStore } from '../../../src/store/memory-store.js'
+
+const pub = (topic: string, qos: 0 | 1 | 2): PublishPacket => ({ cmd: 'publish', topic, payload: 'p', qos, retain: false, dup: false })
+const tick = () => new Promise((r) => setTimeout(r, 0))
+
+/** An operation as the client makes one: its own token, and the store key the outbox gives it. */
+interface Op extends StoreKeyed {
+  id: number
+}
+const op = (id: number): Op => ({ id, storeKey: undefined })
+
+describe('Outbox over a MemoryStore', () => {
+  it('stores QoS 1 and 2 publishes when accepted and removes them once settled; QoS 0 is never stored', async () => {
+    const store = new MemoryStore()
+    const outbox = new Outbox(store, (e) => {
+      throw e
+    })
+    const [a, b, c] = [op(1), op(2), op(3)]
+    outbox.accepted(a, pub('a', 1))
+    outbox.accepted(b, pub('b', 0))
+    outbox.accepted(c, pub('c', 2))
+    await tick()
+    expect((await store.load()).map((m) => [m.key, m.topic, m.qos])).toEqual([
+      [1, 'a', 1],
+      [2, 'c', 2],
+    ])
+    // Each operation carries the key its message is kept under; QoS 0 has none.
+    expect([a.storeKey, b.storeKey, c.storeKey]).toEqual([1, undefined, 2])
+    outbox.settled(a)
+    outbox.settled(b)
+    await tick()
+    expect((await store.load()).map((m) => m.topic)).toEqual(['c'])
+  })
+
+  it('hands back what an earlier run left, oldest first, and numbers new messages after it', async () => {
+    const store = new MemoryStore()
+    await store.put({ key: 7, topic: 'later', payload: 'x', qos: 1, retain: false })
+    await store.put({ key: 3, topic: 'earlier', payload: new Uint8Array([1]), qos: 2, retain: true })
+    const outbox = new Outbox(store, () => undefined)
+    let next = 100
+    const restored = await outbox.restore((storeKey) => ({ id: next++, storeKey }))
+    expect(restored.map((r) => [r.op.id, r.op.storeKey, r.packet.topic, r.packet.qos, r.packet.retain])).toEqual([
+      [100, 3, 'earlier', 2, true],
+      [101, 7, 'later', 1, false],
+    ])
+    outbox.accepted(op(5), pub('new', 1))
+    outbox.settled(restored[0]?.op as Op)
+    await tick()
+    expect((await store.load()).map((m) => [m.key, m.topic])).toEqual([
+      [7, 'later'],
+      [8, 'new'],
+    ])
+  })
+
+  it('reports a failing store instead of throwing, and still hands back nothing on a failed load', async () => {
+    const errors: unknown[] = []
+    const broken = {
+      load: () => Promise.reject(new Error('no db')),
+      put: () => Promise.reject(new Error('full')),
+      delete: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    }
+    const outbox = new Outbox(broken, (e) => errors.push(e))
+    expect(await outbox.restore(op)).toEqual([])
+    outbox.accepted(op(1), pub('a', 1))
+    await tick()
+    expect(errors.map((e) => (e as Error).message)).toEqual(['no db', 'full'])
+  })
+
+  it('deletes a message once however often its operation settles', async () => {
+    const store = new DeleteCountingStore()
+    const outbox = new Outbox(store, (e) => {
+      throw e
+    })
+    const a = op(1)
+    outbox.accepted(a, pub('a', 1))
+    outbox.settled(a)
+    outbox.settled(a)
+    await tick()
+    expect(store.deleted).toEqual([1])
+    expect(a.storeKey).toBeUndefined()
+  })
+})
+
+class DeleteCountingStore extends MemoryStore {
+  readonly deleted: number[] = []
+
+  override delete(key: number): Promise<void> {
+    this.deleted.push(key)
+    return super.delete(key)
+  }
+}
