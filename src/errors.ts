@@ -4,17 +4,34 @@
  * Messages never include credentials.
  */
 export class MqttError extends Error {
-  readonly code: string
+  readonly code: MqttErrorCode
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: MqttErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = code
     this.name = new.target.name
   }
 }
 
+/** Every code an MqttError can carry; each belongs to one subclass below. */
+export type MqttErrorCode =
+  | 'INVALID_TOPIC'
+  | 'INVALID_ARGUMENT'
+  | 'CONNECTION_REFUSED'
+  | 'CONNECT_TIMEOUT'
+  | 'SUBSCRIBE_REFUSED'
+  | 'REASON_CODE'
+  | 'CLIENT_CLOSED'
+  | 'CONNECTION_CLOSED'
+  | 'KEEPALIVE_TIMEOUT'
+  | 'PROTOCOL_ERROR'
+  | 'QUEUE_FULL'
+  | 'OFFLINE'
+  | 'TRANSPORT_ERROR'
+
 /** A topic name or filter that MQTT §4.7 forbids. */
 export class InvalidTopicError extends MqttError {
+  declare readonly code: 'INVALID_TOPIC'
   readonly topic: string
 
   constructor(topic: string, reason: string) {
@@ -25,6 +42,7 @@ export class InvalidTopicError extends MqttError {
 
 /** A caller's argument of the wrong type or out of range (QoS, payload, options). */
 export class InvalidArgumentError extends MqttError {
+  declare readonly code: 'INVALID_ARGUMENT'
   constructor(message: string) {
     super('INVALID_ARGUMENT', message)
   }
@@ -32,6 +50,7 @@ export class InvalidArgumentError extends MqttError {
 
 /** The broker answered CONNECT with a refusal. */
 export class ConnectionRefusedError extends MqttError {
+  declare readonly code: 'CONNECTION_REFUSED'
   /** The 3.1.1 return code or the 5.0 reason code. */
   readonly returnCode: number
 
@@ -43,6 +62,7 @@ export class ConnectionRefusedError extends MqttError {
 
 /** No CONNACK arrived within connectTimeout. */
 export class ConnectTimeoutError extends MqttError {
+  declare readonly code: 'CONNECT_TIMEOUT'
   constructor(ms: number) {
     super('CONNECT_TIMEOUT', `No CONNACK within ${ms} ms`)
   }
@@ -50,6 +70,7 @@ export class ConnectTimeoutError extends MqttError {
 
 /** The broker refused one or more filters of a SUBSCRIBE (return code 0x80 or a 5.0 failure code). */
 export class SubscribeError extends MqttError {
+  declare readonly code: 'SUBSCRIBE_REFUSED'
   readonly granted: ReadonlyArray<{ topic: string; qos: number }>
 
   constructor(granted: ReadonlyArray<{ topic: string; qos: number }>) {
@@ -61,6 +82,7 @@ export class SubscribeError extends MqttError {
 
 /** The broker answered a 5.0 PUBLISH or UNSUBSCRIBE with a failure reason code. */
 export class ReasonCodeError extends MqttError {
+  declare readonly code: 'REASON_CODE'
   readonly reasonCode: number
 
   constructor(what: string, reasonCode: number) {
@@ -71,6 +93,7 @@ export class ReasonCodeError extends MqttError {
 
 /** The operation cannot complete because the client was ended (or is ending). */
 export class ClientClosedError extends MqttError {
+  declare readonly code: 'CLIENT_CLOSED'
   constructor(message = 'Client was ended before the operation completed') {
     super('CLIENT_CLOSED', message)
   }
@@ -78,6 +101,7 @@ export class ClientClosedError extends MqttError {
 
 /** The connection was lost and the client will not reconnect, so the operation cannot complete. */
 export class ConnectionClosedError extends MqttError {
+  declare readonly code: 'CONNECTION_CLOSED'
   constructor(message = 'Connection closed before the operation completed', options?: { cause?: unknown }) {
     super('CONNECTION_CLOSED', message, options)
   }
@@ -85,6 +109,7 @@ export class ConnectionClosedError extends MqttError {
 
 /** No PINGRESP (nor any other packet) came back in time: the connection is presumed dead. */
 export class KeepaliveTimeoutError extends MqttError {
+  declare readonly code: 'KEEPALIVE_TIMEOUT'
   constructor() {
     super('KEEPALIVE_TIMEOUT', 'Keepalive timeout: the broker stopped answering')
   }
@@ -92,6 +117,7 @@ export class KeepaliveTimeoutError extends MqttError {
 
 /** The broker sent bytes that are not valid MQTT, a packet over the size limit, or a packet out of place. */
 export class ProtocolError extends MqttError {
+  declare readonly code: 'PROTOCOL_ERROR'
   constructor(message: string, options?: { cause?: unknown }) {
     super('PROTOCOL_ERROR', message, options)
   }
@@ -99,6 +125,7 @@ export class ProtocolError extends MqttError {
 
 /** The offline queue is full, so the new operation was not accepted. */
 export class QueueFullError extends MqttError {
+  declare readonly code: 'QUEUE_FULL'
   constructor(limit: number) {
     super('QUEUE_FULL', `Offline queue is full (${limit} operations)`)
   }
@@ -106,6 +133,7 @@ export class QueueFullError extends MqttError {
 
 /** The client is offline and QoS 0 messages are not queued (queueQoS0: false), so it was not sent. */
 export class OfflineError extends MqttError {
+  declare readonly code: 'OFFLINE'
   constructor() {
     super('OFFLINE', 'Not connected, and QoS 0 messages are not queued while offline (queueQoS0: false)')
   }
@@ -113,6 +141,7 @@ export class OfflineError extends MqttError {
 
 /** The transport failed (the WebSocket could not open or errored). */
 export class TransportError extends MqttError {
+  declare readonly code: 'TRANSPORT_ERROR'
   constructor(message: string, options?: { cause?: unknown }) {
     super('TRANSPORT_ERROR', message, options)
   }

@@ -29,3 +29,4 @@ export {
   SubscribeError,
   TransportError,
 } from './errors.js'
+export type { MqttErrorCode } from './errors.js'
