@@ -25,21 +25,22 @@ async function publishInBursts(adapter, topic, n, qos) {
 }
 
 /** Counts messages (and those whose payload arrived intact); `done` resolves at the n-th. */
-function counter(n) {
+function counter(adapter, n) {
   let count = 0
   let whole = 0
   let resolve
   const done = new Promise((r) => (resolve = r))
-  const hit = (payload) => {
-    if (intact(payload)) whole++
+  const hit = (message) => {
+    if (intact(adapter.payloadOf(message))) whole++
     if (++count === n) resolve()
   }
   return { done, hit, counts: () => ({ received: count, intact: whole }) }
 }
 
-function nextMessage() {
+/** The payload of the next message, each time wait() is called. */
+function nextMessage(adapter) {
   let resolve
-  const once = (payload) => resolve?.(payload)
+  const once = (message) => resolve?.(adapter.payloadOf(message))
   return { once, wait: () => new Promise((r) => (resolve = r)) }
 }
 
@@ -57,9 +58,9 @@ export async function selfPublish(adapter, { url, n, qos, options = undefined },
   let received = 0
   let whole = 0
   let wake
-  const onMessage = (payload) => {
+  const onMessage = (message) => {
     received++
-    if (intact(payload)) whole++
+    if (intact(adapter.payloadOf(message))) whole++
     wake?.()
   }
   const until = (test) =>
@@ -84,11 +85,11 @@ export async function selfPublish(adapter, { url, n, qos, options = undefined },
 export async function roundTrips(adapter, { url, n, options = undefined }, probe = noProbe) {
   await adapter.connect(url, options)
   const topic = uniqueTopic('rtt')
-  const back = nextMessage()
+  const back = nextMessage(adapter)
   let backCount = 0
-  await adapter.subscribe(topic, 1, (payload) => {
-    if (intact(payload)) backCount++
-    back.once(payload)
+  await adapter.subscribe(topic, 1, (message) => {
+    if (intact(adapter.payloadOf(message))) backCount++
+    back.once(message)
   })
   const samples = []
   await probe.start()
@@ -107,10 +108,10 @@ export async function roundTrips(adapter, { url, n, options = undefined }, probe
 /** The fake server floods n PUBLISH packets; at QoS 1 the run ends when it has every PUBACK. */
 export async function floodReceive(adapter, { url, n, qos, per = 256, options = undefined }, probe = noProbe) {
   await adapter.connect(`${url}/flood/${n}/${qos}/${per}`, options)
-  const done = nextMessage()
+  const done = nextMessage(adapter)
   const serverDone = done.wait()
   await adapter.subscribe('bench/done', 0, done.once)
-  const received = counter(n)
+  const received = counter(adapter, n)
   await probe.start()
   const t0 = performance.now()
   await adapter.subscribe('bench/flood', qos, received.hit)
@@ -127,7 +128,7 @@ export async function floodReceive(adapter, { url, n, qos, per = 256, options = 
 /** n QoS 0 publishes to a server that only counts; the run ends when it has counted them all. */
 export async function sinkSend(adapter, { url, n, options = undefined }, probe = noProbe) {
   await adapter.connect(`${url}/sink/${n}`, options)
-  const done = nextMessage()
+  const done = nextMessage(adapter)
   const serverDone = done.wait()
   await adapter.subscribe('bench/done', 0, done.once)
   await probe.start()
