@@ -91,8 +91,8 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   /** Opens the connection. Called by connect(); only needed after `new MqttClient(...)`. */
   open(): this {
     if (this.network) {
-      // Opened already: this only cuts a wait to reconnect short.
-      this.run(this.protocol.open(now()))
+      // Opened already: this only cuts a wait to reconnect short (a first open still loading the store goes on by itself).
+      if (this.protocol.state === 'reconnecting') this.run(this.protocol.open(now()))
       return this
     }
     this.timers = acquireTimers()
@@ -107,15 +107,16 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   }
 
   publish(topic: string, payload: Payload, options?: PublishOptions): Promise<void> {
-    return this.request(
+    const sent = this.request(
       () => buildPublish(topic, payload, options, this.config.protocolVersion),
       (packet, op) => {
         this.outbox.accepted(op, packet)
         return this.protocol.publish(op, packet, now())
       },
-      // A publish settles without a value: its promise already resolves to undefined, and a
-      // .then() here would cost every queued message another promise.
-    ) as Promise<unknown> as Promise<void>
+    )
+    // A publish settles without a value, so its promise already resolves to undefined; a .then()
+    // to say so would cost every queued message another promise.
+    return sent as Promise<unknown> as Promise<void>
   }
 
   subscribe(target: string | string[] | SubscriptionMap, handler?: MessageHandler): Promise<Granted[]>
@@ -201,11 +202,16 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   // ---- plumbing ----
 
   private async restoreStored(): Promise<void> {
+    // Nobody awaits these any more: a failure is reported as an error event.
     const restored = await this.outbox.restore(
-      (storeKey): PendingOp => ({ storeKey, settle: (outcome) => void (outcome instanceof Promise && outcome.catch((err: unknown) => this.report(err))) }),
+      (storeKey): PendingOp => ({
+        storeKey,
+        settle: (outcome) => {
+          if (outcome instanceof Promise) outcome.catch((err: unknown) => this.report(err))
+        },
+      }),
     )
     if (this.protocol.state === 'closed') return
-    // Nobody awaits these any more: a failure is reported as an error event.
     if (restored.length > 0) this.run(this.protocol.restore(restored, now()))
     this.run(this.protocol.open(now()))
   }

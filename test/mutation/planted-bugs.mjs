@@ -16,7 +16,7 @@ export const bugs = [
   {
     name: 'resubscribe-first-filter-only',
     about: 'after a reconnect, subscribe again to the first filter only',
-    edits: [{ file: 'src/client/client.ts', find: 'const batch = subscriptions.slice(i, i + 50)', replace: 'const batch = subscriptions.slice(0, 1)' }],
+    edits: [{ file: 'src/protocol/protocol.ts', find: 'subscriptions: granted.slice(i, i + RESUBSCRIBE_BATCH)', replace: 'subscriptions: granted.slice(0, 1)' }],
     caughtBy: [vitest('test/integration/resilience.test.ts', 'subscribes again after a reconnect to every filter')],
   },
   {
@@ -24,9 +24,9 @@ export const bugs = [
     about: 'after a reconnect, subscribe again at QoS 0 instead of the granted QoS',
     edits: [
       {
-        file: 'src/client/client.ts',
-        find: 'const batch = subscriptions.slice(i, i + 50)',
-        replace: 'const batch = subscriptions.slice(i, i + 50).map((s) => ({ ...s, qos: 0 as const }))',
+        file: 'src/protocol/protocol.ts',
+        find: 'subscriptions: granted.slice(i, i + RESUBSCRIBE_BATCH)',
+        replace: 'subscriptions: granted.slice(i, i + RESUBSCRIBE_BATCH).map((s) => ({ ...s, qos: 0 as const }))',
       },
     ],
     caughtBy: [
@@ -40,13 +40,8 @@ export const bugs = [
     edits: [
       {
         file: 'src/protocol/protocol.ts',
-        find: "for (const entry of this.inflight.values()) this.actions.push({ type: 'settle', op: entry.op, error })",
-        replace: "for (const entry of this.inflight.values()) if (entry.kind === 'publish') this.actions.push({ type: 'settle', op: entry.op, error })",
-      },
-      {
-        file: 'src/protocol/protocol.ts',
-        find: "for (const entry of this.queue.drain()) this.actions.push({ type: 'settle', op: entry.op, error })",
-        replace: "for (const entry of this.queue.drain()) if (entry.kind === 'publish') this.actions.push({ type: 'settle', op: entry.op, error })",
+        find: 'for (const entry of this.outgoing.drain()) this.settle(entry, error)',
+        replace: "for (const entry of this.outgoing.drain()) if (entry.kind === 'publish') this.settle(entry, error)",
       },
     ],
     caughtBy: [vitest('test/integration/resilience.test.ts', 'settles every pending publish, subscribe and unsubscribe')],
@@ -70,8 +65,8 @@ export const bugs = [
     edits: [
       {
         file: 'src/protocol/protocol.ts',
-        find: 'this.incomingQos2.add(id as number)',
-        replace: 'this.incomingQos2.add(id as number); ((this as any).planted ??= new Map()).set(id, packet)',
+        find: 'this.incomingQos2.add(id)',
+        replace: 'this.incomingQos2.add(id); ((this as any).planted ??= new Map()).set(id, packet)',
       },
       {
         file: 'src/protocol/protocol.ts',
@@ -88,9 +83,9 @@ export const bugs = [
     edits: [
       {
         file: 'src/client/client.ts',
-        find: 'const packet = buildPublish(topic, payload, options, this.config.protocolVersion)',
+        find: '() => buildPublish(topic, payload, options, this.config.protocolVersion),',
         replace:
-          "if (typeof topic === 'string' && /[+#]/.test(topic)) this.sendPacket({ cmd: 'publish', topic, payload: String(payload), qos: 0, retain: false, dup: false } as any)\n      const packet = buildPublish(topic, payload, options, this.config.protocolVersion)",
+          "() => {\n        if (typeof topic === 'string' && /[+#]/.test(topic)) this.sendPacket({ cmd: 'publish', topic, payload: String(payload), qos: 0, retain: false, dup: false } as any)\n        return buildPublish(topic, payload, options, this.config.protocolVersion)\n      },",
       },
     ],
     caughtBy: [playwright('test/e2e/demo.spec.ts', 'a bad topic')],
@@ -114,33 +109,34 @@ export const bugs = [
     edits: [
       {
         file: 'src/protocol/protocol.ts',
-        find: "this.incomingQos2.add(id as number)\n        this.actions.push({ type: 'message', packet })",
+        find: "this.incomingQos2.add(id)\n        this.actions.push({ type: 'message', packet })",
         replace:
-          "this.incomingQos2.add(id as number)\n        if (((globalThis as any).planted = ((globalThis as any).planted ?? 0) + 1) % 500 !== 0) this.actions.push({ type: 'message', packet })",
+          "this.incomingQos2.add(id)\n        if (((globalThis as any).planted = ((globalThis as any).planted ?? 0) + 1) % 500 !== 0) this.actions.push({ type: 'message', packet })",
       },
     ],
     caughtBy: [vitest('test/integration/chaos.test.ts', 'carries')],
   },
   {
-    name: 'pending-op-left-per-connect',
-    about: 'leave one pending-operation entry behind on every connect',
+    name: 'route-left-per-connect',
+    about: 'leave one router entry behind on every connect',
     edits: [
       {
         file: 'src/client/client.ts',
-        find: 'this.plan.connected(now())',
-        replace: 'this.plan.connected(now()); this.ops.set(-this.nextOp++, { resolve: noValue, reject: noValue })',
+        find: "if (to === 'connected') return void this.emit('connect', connack as ConnackPacket)",
+        replace:
+          "if (to === 'connected') this.router.add({ topic: `planted/${Math.random()}`, qos: 0 })\n    if (to === 'connected') return void this.emit('connect', connack as ConnackPacket)",
       },
     ],
     caughtBy: [vitest('test/integration/chaos.test.ts', 'flat over 200 drop-and-reconnect cycles')],
   },
   {
     name: 'connack-kept-per-connect',
-    about: 'keep every CONNACK in a module-level list (a heap leak no map size shows)',
+    about: 'keep every CONNACK in a module-level list (a heap leak no record count shows)',
     edits: [
       {
-        file: 'src/client/client.ts',
-        find: 'this.plan.connected(now())',
-        replace: 'this.plan.connected(now()); ((globalThis as any).plantedLeak ??= []).push(connack)',
+        file: 'src/protocol/protocol.ts',
+        find: 'this.plan.connected(this.now)',
+        replace: 'this.plan.connected(this.now); ((globalThis as any).plantedLeak ??= []).push(connack)',
       },
     ],
     caughtBy: [vitest('test/integration/chaos.test.ts', 'flat over 200 drop-and-reconnect cycles')],
