@@ -3,14 +3,29 @@ import { Fifo } from './fifo.js'
 import { InFlight } from './packet-ids.js'
 
 /**
- * One operation on its way out. `op` is the owner's token for it, handed back when it settles;
- * the session's own SUBSCRIBEs (made again after a reconnect) have none. A QoS 2 publish moves
- * from waiting for PUBREC to waiting for PUBCOMP once it is past PUBREC.
+ * One operation on its way out: the one object the session keeps per queued message, so it has
+ * no field the packet already says (its kind is the packet's cmd). `op` is the owner's token,
+ * handed back when it settles; the session's own SUBSCRIBEs (made again after a reconnect) have
+ * none. A QoS 2 publish moves from waiting for PUBREC to waiting for PUBCOMP once past PUBREC;
+ * every entry has the field, so all share one shape.
  */
-export type Entry<Op> =
-  | { kind: 'publish'; op: Op | undefined; packet: PublishPacket; pastPubrec: boolean }
-  | { kind: 'subscribe'; op: Op | undefined; packet: SubscribePacket }
-  | { kind: 'unsubscribe'; op: Op | undefined; packet: UnsubscribePacket }
+export type Entry<Op> = PublishEntry<Op> | SubscriptionEntry<Op>
+
+export interface PublishEntry<Op> {
+  op: Op | undefined
+  packet: PublishPacket
+  pastPubrec: boolean
+}
+
+export interface SubscriptionEntry<Op> {
+  op: Op | undefined
+  packet: SubscribePacket | UnsubscribePacket
+  pastPubrec: false
+}
+
+export function isPublish<Op>(entry: Entry<Op>): entry is PublishEntry<Op> {
+  return entry.packet.cmd === 'publish'
+}
 
 /** What `flush` and `acknowledge` ask of the protocol: write a packet, or report an entry done. */
 export interface OutgoingSink<Op> {
@@ -53,18 +68,18 @@ export class Outgoing<Op> {
     for (;;) {
       const head = this.queue.peek()
       if (!head) return
-      if (head.kind === 'publish' && head.packet.qos === 0) {
+      if (isPublish(head) && head.packet.qos === 0) {
         this.queue.shift()
         sink.send(head.packet)
         sink.done(head)
         continue
       }
-      if (head.kind === 'publish' && this.publishesInFlight >= window) return
+      if (isPublish(head) && this.publishesInFlight >= window) return
       const id = this.inflight.add(head)
       if (id === undefined) return
       this.queue.shift()
       head.packet.messageId = id
-      if (head.kind === 'publish') this.publishesInFlight++
+      if (isPublish(head)) this.publishesInFlight++
       sink.send(head.packet)
     }
   }
@@ -73,7 +88,7 @@ export class Outgoing<Op> {
   resendPackets(): Array<PublishPacket | SubscribePacket | UnsubscribePacket | AckPacket> {
     const packets: Array<PublishPacket | SubscribePacket | UnsubscribePacket | AckPacket> = []
     for (const [id, entry] of this.inflight.entries()) {
-      if (entry.kind !== 'publish') packets.push(entry.packet)
+      if (!isPublish(entry)) packets.push(entry.packet)
       else if (entry.pastPubrec) packets.push({ cmd: 'pubrel', messageId: id })
       else packets.push({ ...entry.packet, dup: true })
     }
@@ -85,7 +100,7 @@ export class Outgoing<Op> {
     const id = this.inflight.add(entry)
     if (id === undefined) return this.addFirst([entry])
     entry.packet.messageId = id
-    if (entry.kind === 'publish') this.publishesInFlight++
+    if (isPublish(entry)) this.publishesInFlight++
     sink.send(entry.packet)
   }
 
@@ -96,7 +111,7 @@ export class Outgoing<Op> {
    */
   acknowledgePublish(ack: AckPacket, accepted: boolean, sink: OutgoingSink<Op>): Entry<Op> | undefined {
     const entry = this.inflight.get(ack.messageId)
-    if (!entry || entry.kind !== 'publish') return undefined
+    if (!entry || !isPublish(entry)) return undefined
     if (ack.cmd === 'pubrec' && entry.packet.qos === 2 && accepted) {
       entry.pastPubrec = true
       sink.send({ cmd: 'pubrel', messageId: ack.messageId })
@@ -110,9 +125,9 @@ export class Outgoing<Op> {
   }
 
   /** A SUBACK or UNSUBACK came: the entry it answers, out of flight, or undefined. */
-  acknowledgeSubscription(kind: 'subscribe' | 'unsubscribe', id: number): Entry<Op> | undefined {
+  acknowledgeSubscription(kind: 'subscribe' | 'unsubscribe', id: number): SubscriptionEntry<Op> | undefined {
     const entry = this.inflight.get(id)
-    if (!entry || entry.kind !== kind) return undefined
+    if (!entry || isPublish(entry) || entry.packet.cmd !== kind) return undefined
     this.inflight.delete(id)
     return entry
   }

@@ -278,7 +278,7 @@ export class Protocol<Op> {
       this.actions.push({ type: 'settle', op, error: new OfflineError() })
       return this.take()
     }
-    return this.enqueue({ kind: 'publish', op, packet, pastPubrec: false })
+    return this.enqueue({ op, packet, pastPubrec: false })
   }
 
   /**
@@ -287,19 +287,19 @@ export class Protocol<Op> {
    */
   restore(messages: ReadonlyArray<{ op: Op; packet: PublishPacket }>, now: number): Array<Action<Op>> {
     this.now = now
-    this.outgoing.addFirst(messages.map(({ op, packet }) => ({ kind: 'publish' as const, op, packet, pastPubrec: false })))
+    this.outgoing.addFirst(messages.map(({ op, packet }) => ({ op, packet, pastPubrec: false })))
     this.flush()
     return this.take()
   }
 
   subscribe(op: Op, packet: Omit<SubscribePacket, 'messageId'>, now: number): Array<Action<Op>> {
     this.now = now
-    return this.enqueue({ kind: 'subscribe', op, packet: { ...packet, messageId: 0 } })
+    return this.enqueue({ op, packet: { ...packet, messageId: 0 }, pastPubrec: false })
   }
 
   unsubscribe(op: Op, packet: Omit<UnsubscribePacket, 'messageId'>, now: number): Array<Action<Op>> {
     this.now = now
-    return this.enqueue({ kind: 'unsubscribe', op, packet: { ...packet, messageId: 0 } })
+    return this.enqueue({ op, packet: { ...packet, messageId: 0 }, pastPubrec: false })
   }
 
   /**
@@ -444,7 +444,7 @@ export class Protocol<Op> {
     const granted = this.subscriptions.granted()
     for (let i = 0; i < granted.length; i += RESUBSCRIBE_BATCH) {
       const packet: SubscribePacket = { cmd: 'subscribe', messageId: 0, subscriptions: granted.slice(i, i + RESUBSCRIBE_BATCH) }
-      this.outgoing.sendNow({ kind: 'subscribe', op: undefined, packet }, this.sink)
+      this.outgoing.sendNow({ op: undefined, packet, pastPubrec: false }, this.sink)
     }
   }
 
@@ -476,7 +476,7 @@ export class Protocol<Op> {
   private onSubscriptionAck(kind: 'subscribe' | 'unsubscribe', id: number, codes: number[]): void {
     const entry = this.outgoing.acknowledgeSubscription(kind, id)
     if (!entry) return
-    if (entry.kind === 'subscribe') {
+    if (entry.packet.cmd === 'subscribe') {
       const { granted, error } = subackOutcome(entry.packet.subscriptions, codes)
       this.settle(entry, error, granted)
     } else {
