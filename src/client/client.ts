@@ -12,20 +12,18 @@ import { type Action, Protocol } from '../protocol/protocol.js'
 import { type Granted, isFailure } from '../protocol/reason-codes.js'
 import { MessageIterator } from '../routing/message-iterator.js'
 import { Router, type Sink } from '../routing/router.js'
-import { Outbox, type StoreKeyed } from '../store/outbox.js'
+import { Outbox } from '../store/outbox.js'
 import { Connection } from './connection.js'
 import { TypedEmitter } from './emitter.js'
 import type { ClientState, MqttClientEvents } from './events.js'
 import { Message, type MessageHandler } from './message.js'
 
 /**
- * One caller operation: how its Promise settles, and where its message is stored meanwhile. Only
- * the resolving function is kept: a failure settles it with a rejected promise, which it adopts.
- * (Each kept function is some 56 bytes per queued message; the Promise is most of what one costs.)
+ * One caller operation: the function that settles its Promise, and nothing more, as the
+ * protocol keeps one per queued message. Only the resolving function is kept: a failure settles
+ * it with a rejected promise, which it adopts.
  */
-interface PendingOp extends StoreKeyed {
-  settle(outcome: Granted[] | undefined | Promise<never>): void
-}
+type PendingOp = (outcome: Granted[] | undefined | Promise<never>) => void
 
 type ClientAction = Action<PendingOp>
 
@@ -55,7 +53,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   private readonly config: ResolvedOptions
   private readonly router = new Router<Message>()
   private readonly protocol: Protocol<PendingOp>
-  private readonly outbox: Outbox
+  private readonly outbox: Outbox<PendingOp>
   /** Plain until the first open(); a Worker's from then on where the platform has one. */
   private timers: Timers = plainTimers
   /** Set by the first open(), with the timers. */
@@ -73,7 +71,9 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     const { password: _secret, ...visible } = this.config
     this.options = Object.freeze(visible)
     this.protocol = new Protocol(this.config, { granted: () => this.router.subscriptions({ confirmedOnly: true }) })
-    this.outbox = new Outbox(this.config.store, (err) => this.report(err))
+    // A store the caller did not give is one nobody else can read: the protocol's queue already
+    // holds each message until it settles, so nothing is put in it.
+    this.outbox = new Outbox(options.store ? this.config.store : undefined, (err) => this.report(err))
   }
 
   get state(): ClientState {
@@ -203,14 +203,9 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
 
   private async restoreStored(): Promise<void> {
     // Nobody awaits these any more: a failure is reported as an error event.
-    const restored = await this.outbox.restore(
-      (storeKey): PendingOp => ({
-        storeKey,
-        settle: (outcome) => {
-          if (outcome instanceof Promise) outcome.catch((err: unknown) => this.report(err))
-        },
-      }),
-    )
+    const restored = await this.outbox.restore((): PendingOp => (outcome) => {
+      if (outcome instanceof Promise) outcome.catch((err: unknown) => this.report(err))
+    })
     if (this.protocol.state === 'closed') return
     if (restored.length > 0) this.run(this.protocol.restore(restored, now()))
     this.run(this.protocol.open(now()))
@@ -229,7 +224,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     } catch (err) {
       return Promise.reject(err)
     }
-    return new Promise((settle) => this.run(begin(request, { storeKey: undefined, settle })))
+    return new Promise((settle) => this.run(begin(request, settle)))
   }
 
   private run(actions: ClientAction[]): void {
@@ -248,7 +243,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
           break
         case 'settle':
           this.outbox.settled(action.op)
-          action.op.settle(action.error ? Promise.reject(action.error) : action.granted)
+          action.op(action.error ? Promise.reject(action.error) : action.granted)
           break
         case 'message':
           this.deliver(new Message(action.packet))

@@ -52,7 +52,11 @@ export interface ClientOptions {
   servers?: string[]
   /** Whether QoS 0 publishes wait in the queue while offline (default true) or reject with OfflineError */
   queueQoS0?: boolean
-  /** Where accepted QoS 1/2 messages wait for their acknowledgement; default a MemoryStore */
+  /**
+   * Where accepted QoS 1/2 messages are also kept until acknowledged, so that they survive what
+   * the client does not (an IndexedDBStore survives a reload). Default: a MemoryStore the client
+   * leaves empty, as its own queue already holds each message until it settles.
+   */
   store?: Store
   /** A WebSocket implementation, e.g. the `ws` package in Node 20; default: the global WebSocket */
   WebSocket?: WebSocketConstructor

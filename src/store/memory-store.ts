@@ -1,9 +1,13 @@
 import type { Store, StoredMessage } from './store.js'
 
-/** What a message is, without its key: a StoredMessage, or the client's own PUBLISH packet. */
 type Kept = Omit<StoredMessage, 'key'>
 
-/** The default store: messages live as long as the page or process does. */
+/**
+ * Messages live as long as the page or process does. It is the default store, but a client
+ * given none keeps nothing in it: only its own queue, which holds every message until it is
+ * settled, could read it. Given explicitly, it keeps each message, for code that reads the store
+ * or hands it to a later client.
+ */
 export class MemoryStore implements Store {
   private readonly messages = new Map<number, Kept>()
 
@@ -13,14 +17,6 @@ export class MemoryStore implements Store {
 
   async put(message: StoredMessage): Promise<void> {
     this.messages.set(message.key, message)
-  }
-
-  /**
-   * Keeps a message the client already holds, by reference: the client's own queue and this
-   * store then share one object per message, where put() would want a copy made first.
-   */
-  hold(key: number, message: Kept): void {
-    this.messages.set(key, message)
   }
 
   async delete(key: number): Promise<void> {

@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { Outbox, type StoreKeyed } from '../../../src/store/outbox.js'
+import { Outbox } from '../../../src/store/outbox.js'
 import type { PublishPacket } from '../../../src/codec/packets.js'
 import { MemoryStore } from '../../../src/store/memory-store.js'
 
 const pub = (topic: string, qos: 0 | 1 | 2): PublishPacket => ({ cmd: 'publish', topic, payload: 'p', qos, retain: false, dup: false })
 const tick = () => new Promise((r) => setTimeout(r, 0))
 
-/** An operation as the client makes one: its own token, and the store key the outbox gives it. */
-interface Op extends StoreKeyed {
+/** An operation as the client makes one: a token of its own, which the outbox only remembers. */
+interface Op {
   id: number
 }
-const op = (id: number): Op => ({ id, storeKey: undefined })
+const op = (id: number): Op => ({ id })
 
 describe('Outbox over a MemoryStore', () => {
   it('stores QoS 1 and 2 publishes when accepted and removes them once settled; QoS 0 is never stored', async () => {
@@ -27,8 +27,6 @@ describe('Outbox over a MemoryStore', () => {
       [1, 'a', 1],
       [2, 'c', 2],
     ])
-    // Each operation carries the key its message is kept under; QoS 0 has none.
-    expect([a.storeKey, b.storeKey, c.storeKey]).toEqual([1, undefined, 2])
     outbox.settled(a)
     outbox.settled(b)
     await tick()
@@ -39,12 +37,12 @@ describe('Outbox over a MemoryStore', () => {
     const store = new MemoryStore()
     await store.put({ key: 7, topic: 'later', payload: 'x', qos: 1, retain: false })
     await store.put({ key: 3, topic: 'earlier', payload: new Uint8Array([1]), qos: 2, retain: true })
-    const outbox = new Outbox(store, () => undefined)
+    const outbox = new Outbox<Op>(store, () => undefined)
     let next = 100
-    const restored = await outbox.restore((storeKey) => ({ id: next++, storeKey }))
-    expect(restored.map((r) => [r.op.id, r.op.storeKey, r.packet.topic, r.packet.qos, r.packet.retain])).toEqual([
-      [100, 3, 'earlier', 2, true],
-      [101, 7, 'later', 1, false],
+    const restored = await outbox.restore(() => ({ id: next++ }))
+    expect(restored.map((r) => [r.op.id, r.packet.topic, r.packet.qos, r.packet.retain])).toEqual([
+      [100, 'earlier', 2, true],
+      [101, 'later', 1, false],
     ])
     outbox.accepted(op(5), pub('new', 1))
     outbox.settled(restored[0]?.op as Op)
@@ -64,7 +62,7 @@ describe('Outbox over a MemoryStore', () => {
       close: () => Promise.resolve(),
     }
     const outbox = new Outbox(broken, (e) => errors.push(e))
-    expect(await outbox.restore(op)).toEqual([])
+    expect(await outbox.restore(() => op(0))).toEqual([])
     outbox.accepted(op(1), pub('a', 1))
     await tick()
     expect(errors.map((e) => (e as Error).message)).toEqual(['no db', 'full'])
@@ -81,7 +79,17 @@ describe('Outbox over a MemoryStore', () => {
     outbox.settled(a)
     await tick()
     expect(store.deleted).toEqual([1])
-    expect(a.storeKey).toBeUndefined()
+  })
+
+  it('keeps nothing and restores nothing without a store: the queue is the only place a message waits', async () => {
+    const outbox = new Outbox<Op>(undefined, (e) => {
+      throw e
+    })
+    const a = op(1)
+    outbox.accepted(a, pub('a', 1))
+    outbox.settled(a)
+    expect(await outbox.restore(() => op(2))).toEqual([])
+    await outbox.close()
   })
 })
 
