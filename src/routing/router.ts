@@ -14,124 +14,158 @@ export interface Subscriber<M> {
 }
 
 /**
- * One filter. Its subscription is not kept as the object given but packed into one number
- * (see packSubscription), with the bit that says the broker granted it: with thousands of
- * filters a handler each, every object and every field per route shows in the heap.
+ * A filter's sinks: usually one, held as is; several go in an exact-size array, and none is the
+ * shared empty array. Replaced, never changed in place, so a dispatch under way keeps the list it
+ * started with when a sink unsubscribes.
  */
-interface Route<M> {
-  /** QoS, MQTT 5 options, and CONFIRMED once the broker granted the filter (so it is worth making again on a fresh session). */
+type Sinks<M> = Sink<M> | ReadonlyArray<Sink<M>>
+
+/** Filters with the same subscription, packed into one number (see packSubscription). */
+type Group<M> = Map<string, Sinks<M>>
+
+/** Where a filter is: its group, its packed subscription, its sinks. */
+interface Found<M> {
+  group: Group<M>
   flags: number
-  /**
-   * Usually one sink, held as is; several go in an exact-size array. Replaced, never changed in
-   * place: with thousands of filters a handler each, every object per route shows in the heap,
-   * and a dispatch under way keeps the list it started with when a sink unsubscribes.
-   */
-  sinks: Sink<M> | ReadonlyArray<Sink<M>> | undefined
+  sinks: Sinks<M>
 }
+
+const NO_SINKS: ReadonlyArray<never> = []
 
 /**
  * The filters this client subscribed to, with the sinks that want their messages. Exact filters
  * are found by key; only wildcard filters are matched one by one.
+ *
+ * Filters are grouped by their subscription (QoS and MQTT 5 options) rather than each holding
+ * its own: a client has few distinct subscriptions and may have thousands of filters, each with a
+ * handler, so a filter costs one map entry and no object of its own.
  */
 export class Router<M extends { topic: string }> {
-  private readonly exact = new Map<string, Route<M>>()
-  private readonly wildcard = new Map<string, Route<M>>()
+  private readonly exact = new Map<number, Group<M>>()
+  private readonly wildcard = new Map<number, Group<M>>()
+  /** Filters whose SUBSCRIBE the broker has not granted yet: not worth making again on a fresh session. */
+  private readonly unconfirmed = new Set<string>()
 
   /** Records a subscription (its options replace earlier ones for the same filter) and an optional sink. */
   add(subscription: Subscription, sink?: Sink<M>): void {
-    const route = this.route(subscription.topic) ?? this.create(subscription.topic)
-    route.flags = (route.flags & CONFIRMED) | packSubscription(subscription)
-    if (sink) route.sinks = withSink(route.sinks, sink)
+    const filter = subscription.topic
+    const flags = packSubscription(subscription)
+    const found = this.find(filter)
+    if (!found) this.unconfirmed.add(filter)
+    let sinks: Sinks<M> = found?.sinks ?? NO_SINKS
+    if (sink) sinks = withSink(sinks, sink)
+    if (found && found.flags !== flags) this.drop(filter, found)
+    this.groupFor(filter, flags).set(filter, sinks)
   }
 
   /** Adds a sink to a recorded filter, leaving its subscription as it is. */
   addSink(filter: string, sink: Sink<M>): void {
-    const route = this.route(filter)
-    if (route) route.sinks = withSink(route.sinks, sink)
+    const found = this.find(filter)
+    if (found) found.group.set(filter, withSink(found.sinks, sink))
   }
 
   /** Whether this filter is recorded. */
   has(filter: string): boolean {
-    return this.route(filter) !== undefined
+    return this.find(filter) !== undefined
   }
 
   /** Removes one sink; true when the filter has no sinks left. */
   removeSink(filter: string, sink: Sink<M>): boolean {
-    const route = this.route(filter)
-    if (!route) return true
-    route.sinks = withoutSink(route.sinks, sink)
-    return route.sinks === undefined
+    const found = this.find(filter)
+    if (!found) return true
+    const sinks = withoutSink(found.sinks, sink)
+    found.group.set(filter, sinks)
+    return sinks === NO_SINKS
   }
 
   /** Forgets a filter without ending its sinks (they are told why by other means). */
   forget(filter: string): void {
-    this.table(filter).delete(filter)
+    const found = this.find(filter)
+    if (found) this.drop(filter, found)
+    this.unconfirmed.delete(filter)
   }
 
   /** Forgets a filter, ending every sink that listened to it. */
   remove(filter: string): void {
-    const route = this.route(filter)
-    if (!route) return
-    this.table(filter).delete(filter)
-    endAll(route.sinks)
+    const found = this.find(filter)
+    if (!found) return
+    this.drop(filter, found)
+    this.unconfirmed.delete(filter)
+    endAll(found.sinks)
   }
 
   /** Calls every sink whose filter matches the message's topic. A throwing sink does not stop the others. */
   dispatch(message: M, onError: (err: unknown) => void): void {
-    this.deliverTo(this.exact.get(message.topic), message, onError)
-    for (const [filter, route] of this.wildcard) {
-      if (matchTopic(filter, message.topic)) this.deliverTo(route, message, onError)
+    for (const group of this.exact.values()) {
+      const sinks = group.get(message.topic)
+      if (sinks !== undefined) {
+        deliverAll(sinks, message, onError)
+        break
+      }
+    }
+    for (const group of this.wildcard.values()) {
+      for (const [filter, sinks] of group) if (matchTopic(filter, message.topic)) deliverAll(sinks, message, onError)
     }
   }
 
   /** Marks a filter as granted by the broker. */
   confirm(filter: string): void {
-    const route = this.route(filter)
-    if (route) route.flags |= CONFIRMED
+    this.unconfirmed.delete(filter)
   }
 
   /** Every subscription recorded (or only those the broker granted), for re-subscribing on a fresh session. */
   subscriptions(options: { confirmedOnly?: boolean } = {}): Subscription[] {
     const out: Subscription[] = []
-    for (const [topic, route] of [...this.exact, ...this.wildcard]) {
-      if (route.flags & CONFIRMED || !options.confirmedOnly) out.push(unpackSubscription(topic, route.flags))
+    for (const groups of [this.exact, this.wildcard]) {
+      for (const [flags, group] of groups) {
+        for (const filter of group.keys()) {
+          if (!options.confirmedOnly || !this.unconfirmed.has(filter)) out.push(unpackSubscription(filter, flags))
+        }
+      }
     }
     return out
   }
 
   /** Ends every sink and forgets every filter. */
   clear(): void {
-    for (const route of [...this.exact.values(), ...this.wildcard.values()]) endAll(route.sinks)
-    this.exact.clear()
-    this.wildcard.clear()
+    for (const groups of [this.exact, this.wildcard]) {
+      for (const group of groups.values()) for (const sinks of group.values()) endAll(sinks)
+      groups.clear()
+    }
+    this.unconfirmed.clear()
   }
 
-  private deliverTo(route: Route<M> | undefined, message: M, onError: (err: unknown) => void): void {
-    const sinks = route?.sinks
-    if (sinks === undefined) return
-    if (!isList(sinks)) return deliverOne(sinks, message, onError)
-    for (const sink of sinks) deliverOne(sink, message, onError)
+  private find(filter: string): Found<M> | undefined {
+    for (const [flags, group] of this.groups(filter)) {
+      const sinks = group.get(filter)
+      if (sinks !== undefined) return { group, flags, sinks }
+    }
+    return undefined
   }
 
-  private route(filter: string): Route<M> | undefined {
-    return this.table(filter).get(filter)
+  private groupFor(filter: string, flags: number): Group<M> {
+    const groups = this.groups(filter)
+    let group = groups.get(flags)
+    if (!group) {
+      group = new Map()
+      groups.set(flags, group)
+    }
+    return group
   }
 
-  private create(filter: string): Route<M> {
-    const route: Route<M> = { flags: 0, sinks: undefined }
-    this.table(filter).set(filter, route)
-    return route
+  private drop(filter: string, found: Found<M>): void {
+    found.group.delete(filter)
+    if (found.group.size === 0) this.groups(filter).delete(found.flags)
   }
 
-  private table(filter: string): Map<string, Route<M>> {
+  private groups(filter: string): Map<number, Group<M>> {
     // A shared subscription never matches by key, since its filter is not a topic.
     return isWildcardFilter(filter) || filter.startsWith('$share/') ? this.wildcard : this.exact
   }
 }
 
-// Bits of a route's flags: QoS in the lowest two, then whether the broker granted the filter,
-// then each MQTT 5 option with a bit saying it was given (an option left out stays left out).
-const CONFIRMED = 1 << 2
+// Bits of a packed subscription: QoS in the lowest two, then each MQTT 5 option with a bit
+// saying it was given (an option left out stays left out).
 const NL_GIVEN = 1 << 3
 const NL = 1 << 4
 const RAP_GIVEN = 1 << 5
@@ -155,24 +189,29 @@ function unpackSubscription(topic: string, flags: number): Subscription {
   return subscription
 }
 
-function isList<M>(sinks: Sink<M> | ReadonlyArray<Sink<M>>): sinks is ReadonlyArray<Sink<M>> {
+function isList<M>(sinks: Sinks<M>): sinks is ReadonlyArray<Sink<M>> {
   return Array.isArray(sinks)
 }
 
 /** Adds a sink. An iterator is added once; a handler once per subscribe() that gave it. */
-function withSink<M>(sinks: Route<M>['sinks'], sink: Sink<M>): Route<M>['sinks'] {
-  const list = sinks === undefined ? [] : isList(sinks) ? sinks : [sinks]
+function withSink<M>(sinks: Sinks<M>, sink: Sink<M>): Sinks<M> {
+  const list = isList(sinks) ? sinks : [sinks]
   if (typeof sink !== 'function' && list.includes(sink)) return sinks
   return list.length === 0 ? sink : list.concat([sink])
 }
 
 /** Removes one occurrence of a sink. */
-function withoutSink<M>(sinks: Route<M>['sinks'], sink: Sink<M>): Route<M>['sinks'] {
-  const list = sinks === undefined ? [] : isList(sinks) ? sinks : [sinks]
+function withoutSink<M>(sinks: Sinks<M>, sink: Sink<M>): Sinks<M> {
+  const list = isList(sinks) ? sinks : [sinks]
   const at = list.indexOf(sink)
   if (at < 0) return sinks
   const rest = list.slice(0, at).concat(list.slice(at + 1))
-  return rest.length === 0 ? undefined : rest.length === 1 ? rest[0] : rest
+  return rest.length === 0 ? NO_SINKS : rest.length === 1 ? (rest[0] as Sink<M>) : rest
+}
+
+function deliverAll<M>(sinks: Sinks<M>, message: M, onError: (err: unknown) => void): void {
+  if (!isList(sinks)) return deliverOne(sinks, message, onError)
+  for (const sink of sinks) deliverOne(sink, message, onError)
 }
 
 function deliverOne<M>(sink: Sink<M>, message: M, onError: (err: unknown) => void): void {
@@ -184,7 +223,6 @@ function deliverOne<M>(sink: Sink<M>, message: M, onError: (err: unknown) => voi
   }
 }
 
-function endAll<M>(sinks: Route<M>['sinks']): void {
-  if (sinks === undefined) return
+function endAll<M>(sinks: Sinks<M>): void {
   for (const sink of isList(sinks) ? sinks : [sinks]) if (typeof sink !== 'function') sink.end()
 }

@@ -185,6 +185,26 @@ describe('Router sinks and bookkeeping', () => {
     expect(r.subscriptions()).toHaveLength(3)
   })
 
+  it('keeps a filter ungranted when it is subscribed again with new options before the broker answers', () => {
+    const r = new Router<M>()
+    r.add({ topic: 'a', qos: 0 })
+    r.add({ topic: 'a', qos: 2 })
+    expect(r.subscriptions({ confirmedOnly: true })).toEqual([])
+    r.confirm('a')
+    r.add({ topic: 'a', qos: 1 })
+    expect(r.subscriptions({ confirmedOnly: true })).toEqual([{ topic: 'a', qos: 1 }])
+  })
+
+  it('forgets whether a filter was granted once it is removed, so subscribing to it again starts ungranted', () => {
+    const r = new Router<M>()
+    r.add({ topic: 'a/+', qos: 1 })
+    r.confirm('a/+')
+    r.remove('a/+')
+    r.add({ topic: 'a/+', qos: 1 })
+    expect(r.subscriptions({ confirmedOnly: true })).toEqual([])
+    expect(r.subscriptions()).toEqual([{ topic: 'a/+', qos: 1 }])
+  })
+
   it('records the QoS of a filter, and nothing for an unknown one', () => {
     const r = new Router<M>()
     r.add({ topic: 'a/#', qos: 1 })
