@@ -41,7 +41,7 @@ export const bugs = [
       {
         file: 'src/protocol/protocol.ts',
         find: 'for (const entry of this.outgoing.drain()) this.settle(entry, error)',
-        replace: "for (const entry of this.outgoing.drain()) if (entry.kind === 'publish') this.settle(entry, error)",
+        replace: "for (const entry of this.outgoing.drain()) if (entry.packet.cmd === 'publish') this.settle(entry, error)",
       },
     ],
     caughtBy: [vitest('test/integration/resilience.test.ts', 'settles every pending publish, subscribe and unsubscribe')],
@@ -150,7 +150,7 @@ export const bugs = [
   {
     name: 'jitter-half-window',
     about: 'spread reconnects over only half the jitter window',
-    edits: [{ file: 'src/client/backoff.ts', find: 'Math.floor(random() * ceiling)', replace: 'Math.floor((random() * ceiling) / 2)' }],
+    edits: [{ file: 'src/protocol/backoff.ts', find: 'Math.floor(random() * ceiling)', replace: 'Math.floor((random() * ceiling) / 2)' }],
     caughtBy: [vitest('test/integration/chaos.test.ts', 'spreads the reconnects')],
   },
   {
