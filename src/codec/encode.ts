@@ -40,6 +40,6 @@ function toWire(packet: Packet): WirePacket {
   }
 }
 
-export function asBuffer(bytes: Uint8Array): Uint8Array {
+function asBuffer(bytes: Uint8Array): Uint8Array {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength)
 }

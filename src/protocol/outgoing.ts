@@ -23,7 +23,7 @@ export interface SubscriptionEntry<Op> {
   pastPubrec: false
 }
 
-export function isPublish<Op>(entry: Entry<Op>): entry is PublishEntry<Op> {
+function isPublish<Op>(entry: Entry<Op>): entry is PublishEntry<Op> {
   return entry.packet.cmd === 'publish'
 }
 
