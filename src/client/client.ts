@@ -1,4 +1,3 @@
-import { encode } from '../codec/encode.js'
 import type { ConnackPacket, IncomingPacket, Packet, PublishPacket, SubscribePacket, Subscription } from '../codec/packets.js'
 import { SubscribeError } from '../errors.js'
 import { buildPublish, buildSubscriptions, buildUnsubscriptions, type PublishOptions, type SubscribeOptions, type SubscriptionMap } from '../input/requests.js'
@@ -234,7 +233,8 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
           this.openConnection(action.url)
           break
         case 'send':
-          this.sendPacket(action.packet)
+          if (this.listenerCount('packetsend') > 0) this.emit('packetsend', redact(action.packet))
+          this.connection?.send(action.bytes)
           break
         case 'close':
           this.connection?.close()
@@ -278,20 +278,6 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   private received(packet: IncomingPacket): void {
     if (this.listenerCount('packetreceive') > 0) this.emit('packetreceive', packet)
     this.run(this.protocol.packetReceived(packet, now()))
-  }
-
-  private sendPacket(packet: Packet): void {
-    const connection = this.connection
-    if (!connection) return
-    let bytes: Uint8Array
-    try {
-      bytes = encode(packet, this.config.protocolVersion)
-    } catch (err) {
-      this.report(err)
-      return
-    }
-    if (this.listenerCount('packetsend') > 0) this.emit('packetsend', redact(packet))
-    connection.send(bytes)
   }
 
   private deliver(message: Message): void {

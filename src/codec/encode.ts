@@ -26,18 +26,38 @@ export function encode(packet: Packet, protocolVersion: ProtocolVersion): Uint8A
 
 function toWire(packet: Packet): WirePacket {
   switch (packet.cmd) {
-    case 'publish':
-      if (typeof packet.payload === 'string' || Buffer.isBuffer(packet.payload)) return packet as unknown as WirePacket
-      return { ...packet, payload: asBuffer(packet.payload) } as unknown as WirePacket
+    case 'publish': {
+      const plain = typeof packet.payload === 'string' || Buffer.isBuffer(packet.payload)
+      if (plain && !packet.properties?.correlationData) return packet as unknown as WirePacket
+      const wire: Record<string, unknown> = { ...packet }
+      if (!plain) wire.payload = asBuffer(packet.payload as Uint8Array)
+      if (packet.properties) wire.properties = binaryAsBuffers(packet.properties)
+      return wire as unknown as WirePacket
+    }
     case 'connect': {
       const wire: Record<string, unknown> = { ...packet }
       if (packet.password) wire.password = asBuffer(packet.password)
-      if (packet.will) wire.will = { ...packet.will, payload: asBuffer(packet.will.payload) }
+      if (packet.will) {
+        const will: Record<string, unknown> = { ...packet.will, payload: asBuffer(packet.will.payload) }
+        if (packet.will.properties) will.properties = binaryAsBuffers(packet.will.properties)
+        wire.will = will
+      }
+      if (packet.properties) wire.properties = binaryAsBuffers(packet.properties)
       return wire as unknown as WirePacket
     }
+    case 'auth':
+      return (packet.properties ? { ...packet, properties: binaryAsBuffers(packet.properties) } : packet) as unknown as WirePacket
     default:
       return packet as unknown as WirePacket
   }
+}
+
+/** The MQTT 5 properties that carry bytes, as Buffers: mqtt-packet copies them with Buffer#copy. */
+function binaryAsBuffers<P extends { correlationData?: Uint8Array; authenticationData?: Uint8Array }>(properties: P): P {
+  const out = { ...properties }
+  if (out.correlationData) out.correlationData = asBuffer(out.correlationData)
+  if (out.authenticationData) out.authenticationData = asBuffer(out.authenticationData)
+  return out
 }
 
 function asBuffer(bytes: Uint8Array): Uint8Array {

@@ -1,4 +1,5 @@
 import type { AckPacket, PublishPacket, SubscribePacket, UnsubscribePacket } from '../codec/packets.js'
+import type { MqttError } from '../errors.js'
 import { Fifo } from './fifo.js'
 import { InFlight } from './packet-ids.js'
 
@@ -27,10 +28,13 @@ function isPublish<Op>(entry: Entry<Op>): entry is PublishEntry<Op> {
   return entry.packet.cmd === 'publish'
 }
 
-/** What `flush` and `acknowledge` ask of the protocol: write a packet, or report an entry done. */
+/**
+ * What `flush` and `acknowledge` ask of the protocol: write a packet (answering why it cannot,
+ * if it cannot: it does not encode, or the broker would not take it), or report an entry done.
+ */
 export interface OutgoingSink<Op> {
-  send(packet: PublishPacket | SubscribePacket | UnsubscribePacket | AckPacket): void
-  done(entry: Entry<Op>): void
+  send(packet: PublishPacket | SubscribePacket | UnsubscribePacket | AckPacket): MqttError | undefined
+  done(entry: Entry<Op>, failure?: MqttError): void
 }
 
 /**
@@ -70,29 +74,29 @@ export class Outgoing<Op> {
       if (!head) return
       if (isPublish(head) && head.packet.qos === 0) {
         this.queue.shift()
-        sink.send(head.packet)
-        sink.done(head)
+        sink.done(head, sink.send(head.packet))
         continue
       }
-      if (isPublish(head) && this.publishesInFlight >= window) return
-      const id = this.inflight.add(head)
-      if (id === undefined) return
+      if ((isPublish(head) && this.publishesInFlight >= window) || this.inflight.full) return
       this.queue.shift()
-      head.packet.messageId = id
-      if (isPublish(head)) this.publishesInFlight++
-      sink.send(head.packet)
+      this.sendNow(head, sink)
     }
   }
 
-  /** After a reconnect: every unacknowledged packet again, in its first order, to go before anything new. */
-  resendPackets(): Array<PublishPacket | SubscribePacket | UnsubscribePacket | AckPacket> {
-    const packets: Array<PublishPacket | SubscribePacket | UnsubscribePacket | AckPacket> = []
-    for (const [id, entry] of this.inflight.entries()) {
-      if (!isPublish(entry)) packets.push(entry.packet)
-      else if (entry.pastPubrec) packets.push({ cmd: 'pubrel', messageId: id })
-      else packets.push({ ...entry.packet, dup: true })
+  /** What is in flight now, oldest first: what `resend` sends again after a reconnect. */
+  inFlight(): Array<[number, Entry<Op>]> {
+    return [...this.inflight.entries()]
+  }
+
+  /**
+   * After a reconnect: these unacknowledged packets again, in their first order, before anything
+   * new. One the new connection cannot take fails, and leaves flight.
+   */
+  resend(inFlight: Array<[number, Entry<Op>]>, sink: OutgoingSink<Op>): void {
+    for (const [id, entry] of inFlight) {
+      if (isPublish(entry) && entry.pastPubrec) sink.send({ cmd: 'pubrel', messageId: id })
+      else this.sendInFlight(id, entry, isPublish(entry) ? { ...entry.packet, dup: true } : entry.packet, sink)
     }
-    return packets
   }
 
   /** Puts an entry in flight and sends it at once, ahead of the queue; queued first if no id is free. */
@@ -101,7 +105,16 @@ export class Outgoing<Op> {
     if (id === undefined) return this.addFirst([entry])
     entry.packet.messageId = id
     if (isPublish(entry)) this.publishesInFlight++
-    sink.send(entry.packet)
+    this.sendInFlight(id, entry, entry.packet, sink)
+  }
+
+  /** Sends an entry's packet; one that cannot be sent leaves flight at once, failed. */
+  private sendInFlight(id: number, entry: Entry<Op>, packet: PublishPacket | SubscribePacket | UnsubscribePacket, sink: OutgoingSink<Op>): void {
+    const failure = sink.send(packet)
+    if (!failure) return
+    this.inflight.delete(id)
+    if (isPublish(entry)) this.publishesInFlight--
+    sink.done(entry, failure)
   }
 
   /**

@@ -14,6 +14,11 @@ export class InFlight<T> {
     return this.byId.size
   }
 
+  /** Every id is taken. */
+  get full(): boolean {
+    return this.byId.size >= this.max
+  }
+
   /** Puts `item` in flight under a free id, or returns undefined when every id is taken. */
   add(item: T): number | undefined {
     if (this.byId.size >= this.max) return undefined

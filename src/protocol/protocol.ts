@@ -23,6 +23,7 @@ import {
   QueueFullError,
   TransportError,
 } from '../errors.js'
+import { encode } from '../codec/encode.js'
 import { Keepalive } from './keepalive.js'
 import { checkMove, hasSocket, type LifeState } from './lifecycle.js'
 import { type Entry, Outgoing, type OutgoingSink } from './outgoing.js'
@@ -64,7 +65,8 @@ export interface GrantedSubscriptions {
 export type Action<Op> =
   /** Open a socket to this broker. */
   | { type: 'open'; url: string }
-  | { type: 'send'; packet: Packet }
+  /** Write these bytes, the encoded `packet`. */
+  | { type: 'send'; packet: Packet; bytes: Uint8Array }
   /** Close the socket; `error` says why when it is not a normal end. */
   | { type: 'close'; error?: MqttError }
   /** An operation finished: `error` when it failed; `granted` answers a SUBSCRIBE. */
@@ -102,7 +104,7 @@ export class Protocol<Op> {
   private online = true
   private hadConnection = false
   /** A refusal retrying cannot fix, once one came. */
-  private refusedForGood: ConnectionRefusedError | undefined
+  private refusedForGood: MqttError | undefined
   /** Why the client will not reconnect, once it will not. */
   private lastFailure: MqttError | undefined
   /** When the current state's own deadline falls: CONNACK, the next try, or the end of closing. */
@@ -112,7 +114,7 @@ export class Protocol<Op> {
   private actions: Array<Action<Op>> = []
   private readonly sink: OutgoingSink<Op> = {
     send: (packet) => this.send(packet),
-    done: (entry) => this.settle(entry),
+    done: (entry, failure) => this.settle(entry, failure),
   }
 
   constructor(
@@ -164,7 +166,9 @@ export class Protocol<Op> {
     if (o.password !== undefined) connect.password = o.password
     if (o.will) connect.will = o.will
     if (o.properties && o.protocolVersion === 5) connect.properties = o.properties
-    this.send(connect)
+    const failure = this.send(connect)
+    // A CONNECT that cannot be encoded never will be: retrying cannot help.
+    if (failure) this.lose((this.refusedForGood = failure))
     return this.take()
   }
 
@@ -433,9 +437,9 @@ export class Protocol<Op> {
     this.plan.connected(this.now)
     this.dueAt = undefined
     this.move('connected', connack)
-    const resent = this.outgoing.resendPackets()
+    const inFlight = this.outgoing.inFlight()
     if (resubscribe) this.resubscribe()
-    for (const packet of resent) this.send(packet)
+    this.outgoing.resend(inFlight, this.sink)
     this.flush()
   }
 
@@ -500,16 +504,24 @@ export class Protocol<Op> {
   private checkKeepalive(): void {
     const due = this.keepalive.check(this.now)
     if (due === 'ping') {
+      this.send({ cmd: 'pingreq' })
       this.keepalive.pinged(this.now)
-      this.actions.push({ type: 'send', packet: { cmd: 'pingreq' } })
     } else if (due === 'timeout') {
       this.lose(new KeepaliveTimeoutError())
     }
   }
 
-  private send(packet: Packet): void {
+  /** Sends a packet, or answers why it cannot: it does not encode. */
+  private send(packet: Packet): MqttError | undefined {
+    let bytes: Uint8Array
+    try {
+      bytes = encode(packet, this.options.protocolVersion)
+    } catch (err) {
+      return err as MqttError
+    }
     this.keepalive.sent(this.now)
-    this.actions.push({ type: 'send', packet })
+    this.actions.push({ type: 'send', packet, bytes })
+    return undefined
   }
 
   private violation(message: string): Array<Action<Op>> {

@@ -85,8 +85,9 @@ export const bugs = [
         file: 'src/client/client.ts',
         find: '() => buildPublish(topic, payload, options, this.config.protocolVersion),',
         replace:
-          "() => {\n        if (typeof topic === 'string' && /[+#]/.test(topic)) this.sendPacket({ cmd: 'publish', topic, payload: String(payload), qos: 0, retain: false, dup: false } as any)\n        return buildPublish(topic, payload, options, this.config.protocolVersion)\n      },",
+          "() => {\n        if (typeof topic === 'string' && /[+#]/.test(topic)) this.connection?.send(plantedEncode({ cmd: 'publish', topic, payload: String(payload), qos: 0, retain: false, dup: false }, 4))\n        return buildPublish(topic, payload, options, this.config.protocolVersion)\n      },",
       },
+      { file: 'src/client/client.ts', find: "import { TypedEmitter } from './emitter.js'", replace: "import { TypedEmitter } from './emitter.js'\nimport { encode as plantedEncode } from '../codec/encode.js'" },
     ],
     caughtBy: [playwright('test/e2e/demo.spec.ts', 'a bad topic')],
   },

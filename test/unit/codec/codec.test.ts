@@ -99,6 +99,32 @@ describe('encode through mqtt-packet', () => {
     expect([...(packet.will?.payload ?? [])]).toEqual([7, 8])
   })
 
+  it('encodes every binary MQTT 5 property given as a plain Uint8Array (correlation and authentication data)', () => {
+    const bytes = (...b: number[]) => new Uint8Array([9, ...b, 9]).subarray(1, b.length + 1)
+    const publish = roundTrip(
+      { cmd: 'publish', topic: 'req', payload: 'x', qos: 1, messageId: 3, retain: false, dup: false, properties: { correlationData: bytes(1, 2) } },
+      5,
+    ) as IncomingPublishPacket
+    expect([...(publish.properties?.correlationData ?? [])]).toEqual([1, 2])
+    const connect = roundTrip(
+      {
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 5,
+        clientId: 'c',
+        clean: true,
+        keepalive: 0,
+        properties: { authenticationMethod: 'SCRAM', authenticationData: bytes(3) },
+        will: { topic: 'w', payload: bytes(), qos: 0, retain: false, properties: { correlationData: bytes(4, 5) } },
+      },
+      5,
+    ) as ConnectPacket
+    expect([...(connect.properties?.authenticationData ?? [])]).toEqual([3])
+    expect([...(connect.will?.properties?.correlationData ?? [])]).toEqual([4, 5])
+    const auth = roundTrip({ cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: 'SCRAM', authenticationData: bytes(6) } }, 5)
+    expect([...((auth as { properties?: { authenticationData?: Uint8Array } }).properties?.authenticationData ?? [])]).toEqual([6])
+  })
+
   it('encodes CONNECT without credentials or will', () => {
     const packet = roundTrip({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'bare', clean: false, keepalive: 0 }, 4) as ConnectPacket
     expect(packet).toMatchObject({ cmd: 'connect', clientId: 'bare', clean: false, keepalive: 0 })

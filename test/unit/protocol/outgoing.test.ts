@@ -63,7 +63,7 @@ describe('Outgoing', () => {
     out.add(publish(3, 'b', 1))
     out.flush(1, sink)
     expect(out.drain().map((entry) => entry.op)).toEqual([1, 2, 3])
-    expect(out.resendPackets()).toEqual([])
+    expect(out.inFlight()).toEqual([])
     expect(out.idle).toBe(true)
   })
 

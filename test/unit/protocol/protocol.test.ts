@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { IncomingPacket, IncomingPublishPacket, PublishPacket, SubscribePacket, Subscription } from '../../../src/codec/packets.js'
+import { encode } from '../../../src/codec/encode.js'
+import type { IncomingPacket, IncomingPublishPacket, Packet, ProtocolVersion, PublishPacket, SubscribePacket, Subscription } from '../../../src/codec/packets.js'
 import {
   ClientClosedError,
   ConnectionClosedError,
@@ -80,6 +81,8 @@ function reconnect(p: Protocol<Op>, t: number, sessionPresent = true): Actions {
  */
 const endsAtOnce = (p: Protocol<Op>, t: number): boolean => cmds(p.end(false, t)).includes('disconnect')
 
+/** The send action for `packet`: the packet and its bytes. */
+const wrote = (packet: Packet, version: ProtocolVersion = 4): Action<Op> => ({ type: 'send', packet, bytes: encode(packet, version) })
 const sent = (actions: Actions) => actions.flatMap((a) => (a.type === 'send' ? [a.packet] : []))
 const cmds = (actions: Actions) => sent(actions).map((p) => p.cmd)
 const settled = (actions: Actions) => actions.flatMap((a) => (a.type === 'settle' ? [a] : []))
@@ -441,7 +444,7 @@ describe('the CONNECT packet', () => {
 
   it('carries the password and the will when set', () => {
     const will = { topic: 'w', payload: new Uint8Array([9]), qos: 1 as const, retain: true }
-    const p = opening({ password: new Uint8Array([7]), will })
+    const p = opening({ username: 'u', password: new Uint8Array([7]), will })
     const [connect] = sent(p.connectionOpened(0))
     expect(connect).toEqual({
       cmd: 'connect',
@@ -450,6 +453,7 @@ describe('the CONNECT packet', () => {
       clientId: 'c1',
       clean: true,
       keepalive: 10,
+      username: 'u',
       password: new Uint8Array([7]),
       will,
     })
@@ -841,9 +845,9 @@ describe('incoming QoS 2, exactly once per flow', () => {
     const packet = incoming(2, 4)
     expect(p.packetReceived(packet, 1)).toEqual([
       { type: 'message', packet },
-      { type: 'send', packet: { cmd: 'pubrec', messageId: 4 } },
+      wrote({ cmd: 'pubrec', messageId: 4 }),
     ])
-    expect(p.packetReceived({ cmd: 'pubrel', messageId: 4 }, 2)).toEqual([{ type: 'send', packet: { cmd: 'pubcomp', messageId: 4 } }])
+    expect(p.packetReceived({ cmd: 'pubrel', messageId: 4 }, 2)).toEqual([wrote({ cmd: 'pubcomp', messageId: 4 })])
   })
 
   it('delivers a QoS 1 message before acknowledging it, and every copy of it', () => {
@@ -851,7 +855,7 @@ describe('incoming QoS 2, exactly once per flow', () => {
     const packet = incoming(1, 4)
     expect(p.packetReceived(packet, 1)).toEqual([
       { type: 'message', packet },
-      { type: 'send', packet: { cmd: 'puback', messageId: 4 } },
+      wrote({ cmd: 'puback', messageId: 4 }),
     ])
     expect(messages(p.packetReceived(incoming(1, 4, true), 2))).toHaveLength(1)
   })
@@ -1090,7 +1094,7 @@ describe('graceful end', () => {
     const second = p.packetReceived({ cmd: 'puback', messageId: 2 }, 4)
     expect(second).toEqual([
       { type: 'settle', op: 2 },
-      { type: 'send', packet: { cmd: 'disconnect' } },
+      wrote({ cmd: 'disconnect' }),
       { type: 'close' },
       move('closing', 'closed'),
     ])
@@ -1117,7 +1121,7 @@ describe('graceful end', () => {
     const p = connected()
     expect(p.end(false, 1)).toEqual([
       move('connected', 'closing'),
-      { type: 'send', packet: { cmd: 'disconnect' } },
+      wrote({ cmd: 'disconnect' }),
       { type: 'close' },
       move('closing', 'closed'),
     ])
@@ -1444,7 +1448,7 @@ describe('life: ending', () => {
     const actions = p.tick(6_000)
     expect(actions).toEqual([
       // Still an intended end: DISCONNECT, so the broker does not publish the will.
-      { type: 'send', packet: { cmd: 'disconnect' } },
+      wrote({ cmd: 'disconnect' }),
       { type: 'close' },
       { type: 'settle', op: 1, error: expect.any(ClientClosedError) },
       { type: 'settle', op: 2, error: expect.any(ClientClosedError) },
@@ -1501,7 +1505,7 @@ describe('life: ending', () => {
     const p = connected()
     p.publish(1, pub('a', 1), 0)
     expect(p.end(true, 1)).toEqual([
-      { type: 'send', packet: { cmd: 'disconnect' } },
+      wrote({ cmd: 'disconnect' }),
       { type: 'close' },
       { type: 'settle', op: 1, error: expect.any(ClientClosedError) },
       move('connected', 'closed'),
@@ -1543,7 +1547,7 @@ describe('life: ending', () => {
     const p = connected({ queueQoS0: false })
     p.publish(1, pub('a', 1), 0)
     p.end(false, 1)
-    expect(p.publish(2, pub('b', 0), 2)).toEqual([{ type: 'send', packet: pub('b', 0) }, { type: 'settle', op: 2 }])
+    expect(p.publish(2, pub('b', 0), 2)).toEqual([wrote(pub('b', 0)), { type: 'settle', op: 2 }])
   })
 })
 
@@ -1696,5 +1700,46 @@ describe('the packet id space', () => {
     expect(sent(puback)).toEqual([{ ...unsubscribePacket('s'), messageId: 7 }])
     // The queue is empty now: the next freed id has nothing to carry.
     expect(sent(p.packetReceived({ cmd: 'suback', messageId: 8, granted: [1] }, 4))).toEqual([])
+  })
+})
+
+describe('a packet that cannot be encoded', () => {
+  // Input checks keep such packets out; these reach the protocol anyway, as a bug would, through
+  // a topic longer than MQTT's 65,535 bytes.
+  const unencodable = (qos: 0 | 1 | 2) => pub('t'.repeat(65_536), qos)
+
+  it('rejects a QoS 1 publish with a ProtocolError, sends nothing, and frees its window slot for the next', () => {
+    const p = connected({ maxInflight: 1 })
+    const actions = p.publish(1, unencodable(1), 1)
+    expect(sent(actions)).toEqual([])
+    expect(settled(actions)).toEqual([{ type: 'settle', op: 1, error: expect.any(ProtocolError) }])
+    expect(topics(p.publish(2, pub('next', 1), 2))).toEqual(['next'])
+    expect(settled(p.packetReceived({ cmd: 'puback', messageId: 2 }, 3))).toEqual([{ type: 'settle', op: 2 }])
+  })
+
+  it('rejects a QoS 0 publish rather than resolving it, and sends nothing', () => {
+    const actions = connected().publish(1, unencodable(0), 1)
+    expect(sent(actions)).toEqual([])
+    expect(settled(actions)).toEqual([{ type: 'settle', op: 1, error: expect.any(ProtocolError) }])
+  })
+
+  it('fails a queued publish when its turn comes after the CONNACK, and sends the ones behind it', () => {
+    const p = protocol()
+    p.publish(1, unencodable(2), 0)
+    p.publish(2, pub('ok', 1), 0)
+    const actions = connect(p, 1)
+    expect(settled(actions)).toEqual([{ type: 'settle', op: 1, error: expect.any(ProtocolError) }])
+    expect(topics(actions)).toEqual(['ok'])
+    expect(endsAtOnce(p, 2)).toBe(false)
+  })
+
+  it('gives up at once on a CONNECT it cannot encode, naming why, rather than retrying forever', () => {
+    const p = opening({ clientId: 'c'.repeat(65_536) })
+    const actions = p.connectionOpened(1)
+    expect(sent(actions)).toEqual([])
+    expect(closes(actions)).toEqual([{ type: 'close', error: expect.any(ProtocolError) }])
+    expect(p.state).toBe('disconnected')
+    expect(p.refusal()?.message).toMatch(/Cannot encode connect/)
+    expect(p.nextDeadline()).toBeUndefined()
   })
 })
