@@ -28,6 +28,7 @@ export type MqttErrorCode =
   | 'QUEUE_FULL'
   | 'OFFLINE'
   | 'TRANSPORT_ERROR'
+  | 'BROKER_LIMIT'
 
 /** A topic name or filter that MQTT §4.7 forbids. */
 export class InvalidTopicError extends MqttError {
@@ -144,6 +145,30 @@ export class TransportError extends MqttError {
   declare readonly code: 'TRANSPORT_ERROR'
   constructor(message: string, options?: { cause?: unknown }) {
     super('TRANSPORT_ERROR', message, options)
+  }
+}
+
+/** What a broker announces in its MQTT 5 CONNACK that it will not take. */
+export type BrokerLimit =
+  | 'maximumQoS'
+  | 'retainAvailable'
+  | 'maximumPacketSize'
+  | 'wildcardSubscriptionAvailable'
+  | 'subscriptionIdentifiersAvailable'
+  | 'sharedSubscriptionAvailable'
+
+/**
+ * The broker said in its CONNACK that it cannot take this operation, so it was not sent: sending
+ * it would only earn a DISCONNECT, and a reconnect that sends it again.
+ */
+export class BrokerLimitError extends MqttError {
+  declare readonly code: 'BROKER_LIMIT'
+  /** The CONNACK property that rules it out. */
+  readonly limit: BrokerLimit
+
+  constructor(limit: BrokerLimit, message: string) {
+    super('BROKER_LIMIT', `${message} (${limit} in the broker's CONNACK)`)
+    this.limit = limit
   }
 }
 

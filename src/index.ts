@@ -14,6 +14,7 @@ export { IndexedDBStore } from './store/indexeddb-store.js'
 export { validateTopicFilter, validateTopicName } from './input/topic-rules.js'
 export { matchTopic } from './routing/topic-match.js'
 export {
+  BrokerLimitError,
   ClientClosedError,
   ConnectionClosedError,
   ConnectionRefusedError,
@@ -29,4 +30,4 @@ export {
   SubscribeError,
   TransportError,
 } from './errors.js'
-export type { MqttErrorCode } from './errors.js'
+export type { BrokerLimit, MqttErrorCode } from './errors.js'

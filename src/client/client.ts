@@ -83,8 +83,14 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     return this.state === 'connected'
   }
 
+  /** The client id given, or the one an MQTT 5 broker assigned when none was. */
   get clientId(): string {
-    return this.config.clientId
+    return this.protocol.clientId
+  }
+
+  /** The CONNACK of the current connection, or of the last one (its session flag, reason code, MQTT 5 properties). */
+  get connack(): ConnackPacket | undefined {
+    return this.protocol.connack
   }
 
   /** Opens the connection. Called by connect(); only needed after `new MqttClient(...)`. */
@@ -107,7 +113,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
 
   publish(topic: string, payload: Payload, options?: PublishOptions): Promise<void> {
     const sent = this.request(
-      () => buildPublish(topic, payload, options, this.config.protocolVersion),
+      () => buildPublish(topic, payload, options, this.protocol.protocolVersion),
       (packet, op) => {
         this.outbox.accepted(op, packet)
         return this.protocol.publish(op, packet, now())
@@ -133,7 +139,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   private subscribeWith(target: unknown, options: SubscribeOptions | undefined, sink?: Sink<Message>): Promise<Granted[]> {
     let subscriptions: Subscription[] = []
     return this.request(
-      () => buildSubscriptions(target, options, this.config.protocolVersion),
+      () => buildSubscriptions(target, options, this.protocol.protocolVersion),
       (built, op) => {
         subscriptions = built
         // Routes go in before SUBSCRIBE, so retained messages that follow the SUBACK find their handler.
@@ -263,8 +269,8 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   }
 
   private openConnection(url: string): void {
-    const { WebSocket, protocolVersion, maxPacketSize } = this.config
-    this.connection = new Connection(url, { WebSocket, protocolVersion, maxPacketSize }, {
+    const { WebSocket, maxPacketSize } = this.config
+    this.connection = new Connection(url, { WebSocket, protocolVersion: this.protocol.protocolVersion, maxPacketSize }, {
       opened: () => this.run(this.protocol.connectionOpened(now())),
       received: (packet) => this.received(packet),
       closed: (error) => {

@@ -35,8 +35,11 @@ export interface ReconnectOptions {
 export interface ClientOptions {
   /** default: 'ts-mqtt-ws_' + 8 random hex characters */
   clientId?: string
-  /** 4 = MQTT 3.1.1 (default), 5 = MQTT 5.0 */
-  protocolVersion?: ProtocolVersion
+  /**
+   * 4 = MQTT 3.1.1 (default), 5 = MQTT 5.0, 'auto' = 5, falling back to 3.1.1 for the client's
+   * life if the broker refuses MQTT 5 (MQTT 5 properties are then not sent).
+   */
+  protocolVersion?: ProtocolVersion | 'auto'
   /** default true */
   clean?: boolean
   /** seconds, default 60; 0 disables */
@@ -80,7 +83,7 @@ export interface ResolvedOptions {
   queueQoS0: boolean
   store: Store
   clientId: string
-  protocolVersion: ProtocolVersion
+  protocolVersion: ProtocolVersion | 'auto'
   clean: boolean
   keepalive: number
   username: string | undefined
@@ -100,8 +103,8 @@ export function resolveOptions(url: string, options: ClientOptions = {}): Resolv
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object')
   checkUrl(url)
   const protocolVersion = options.protocolVersion ?? 4
-  if (protocolVersion !== 4 && protocolVersion !== 5) {
-    throw new InvalidArgumentError('protocolVersion must be 4 (MQTT 3.1.1) or 5 (MQTT 5.0)')
+  if (protocolVersion !== 4 && protocolVersion !== 5 && protocolVersion !== 'auto') {
+    throw new InvalidArgumentError("protocolVersion must be 4 (MQTT 3.1.1), 5 (MQTT 5.0) or 'auto'")
   }
   const clientId = options.clientId ?? randomClientId()
   if (typeof clientId !== 'string') throw new InvalidArgumentError('clientId must be a string')

@@ -11,7 +11,12 @@ export class Keepalive {
   private lastReceived = 0
   private pingSentAt: number | undefined
 
-  constructor(private readonly periodMs: number) {}
+  constructor(private periodMs: number) {}
+
+  /** A new period, for the connection under way (a broker's Server Keep Alive). */
+  setPeriod(periodMs: number): void {
+    this.periodMs = periodMs
+  }
 
   get enabled(): boolean {
     return this.periodMs > 0

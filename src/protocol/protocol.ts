@@ -1,11 +1,13 @@
 import type {
   AckPacket,
   ConnackPacket,
+  ConnackProperties,
   ConnectPacket,
   DisconnectPacket,
   IncomingPacket,
   IncomingPublishPacket,
   Packet,
+  ProtocolVersion,
   PublishPacket,
   SubscribePacket,
   Subscription,
@@ -24,6 +26,7 @@ import {
   TransportError,
 } from '../errors.js'
 import { encode } from '../codec/encode.js'
+import { brokerRefuses } from './broker-limits.js'
 import { Keepalive } from './keepalive.js'
 import { checkMove, hasSocket, type LifeState } from './lifecycle.js'
 import { type Entry, Outgoing, type OutgoingSink } from './outgoing.js'
@@ -32,6 +35,7 @@ import {
   type Granted,
   isPermanentRefusal,
   publishAckError,
+  refusesVersion,
   reasonText,
   subackOutcome,
   unsubackError,
@@ -39,8 +43,11 @@ import {
 import { type ReconnectOptions, ReconnectPlan } from './reconnect.js'
 
 /** The CONNECT fields of the session, and the limits and timings the protocol keeps. */
-export interface ProtocolOptions
-  extends Pick<ConnectPacket, 'protocolVersion' | 'clientId' | 'clean' | 'keepalive' | 'username' | 'password' | 'will' | 'properties'> {
+export interface ProtocolOptions extends Pick<ConnectPacket, 'clientId' | 'clean' | 'keepalive' | 'username' | 'password' | 'will' | 'properties'> {
+  /** 'auto' tries MQTT 5 and falls back to 3.1.1 for good if the broker refuses that version. */
+  protocolVersion: ProtocolVersion | 'auto'
+  /** The largest packet we take, announced to an MQTT 5 broker; none announced when absent. */
+  maxPacketSize?: number
   /** Most QoS 1/2 publishes awaiting acknowledgement at once; brokers cap this too. */
   maxInflight: number
   /** Most operations waiting to be sent (offline, or behind a full window). */
@@ -79,6 +86,9 @@ export type Action<Op> =
   /** A failure no caller waits for: a subscription refused when it was made again. */
   | { type: 'error'; error: MqttError }
 
+/** DISCONNECT reason: another connection with our client id took the session. */
+const SESSION_TAKEN_OVER = 0x8e
+
 /** SUBSCRIBEs made again after a reconnect carry at most this many filters each. */
 const RESUBSCRIBE_BATCH = 50
 
@@ -95,6 +105,14 @@ const RESUBSCRIBE_BATCH = 50
  */
 export class Protocol<Op> {
   private life: LifeState = 'starting'
+  /** The MQTT version spoken: fixed, or under 'auto' 5 until a broker refuses it. */
+  private version: ProtocolVersion
+  /** Ours, or the one the broker assigned when we gave none (MQTT 5); kept for every later CONNECT. */
+  private id: string
+  /** The CONNACK of the current connection, or of the last one. */
+  private lastConnack: ConnackPacket | undefined
+  /** What the current connection's broker said it cannot take (MQTT 5); none until its CONNACK. */
+  private limits: ConnackProperties | undefined
   private readonly outgoing: Outgoing<Op>
   /** Incoming QoS 2 ids delivered and awaiting PUBREL: a re-sent PUBLISH with one is not delivered again. */
   private readonly incomingQos2 = new Set<number>()
@@ -122,6 +140,8 @@ export class Protocol<Op> {
     private readonly subscriptions: GrantedSubscriptions,
   ) {
     this.keepalive = new Keepalive(options.keepalive * 1000)
+    this.version = options.protocolVersion === 'auto' ? 5 : options.protocolVersion
+    this.id = options.clientId
     this.window = options.maxInflight
     this.outgoing = new Outgoing(options.queueLimit)
     this.plan = new ReconnectPlan(options.servers, options.reconnect)
@@ -129,6 +149,20 @@ export class Protocol<Op> {
 
   get state(): LifeState {
     return this.life
+  }
+
+  /** The MQTT version the next (or current) connection speaks. */
+  get protocolVersion(): ProtocolVersion {
+    return this.version
+  }
+
+  get clientId(): string {
+    return this.id
+  }
+
+  /** The CONNACK of the current connection, or of the last one; undefined before the first. */
+  get connack(): ConnackPacket | undefined {
+    return this.lastConnack
   }
 
   /** Why no new operation can be accepted now, if so. */
@@ -157,15 +191,19 @@ export class Protocol<Op> {
     const connect: ConnectPacket = {
       cmd: 'connect',
       protocolId: 'MQTT',
-      protocolVersion: o.protocolVersion,
-      clientId: o.clientId,
+      protocolVersion: this.version,
+      clientId: this.id,
       clean: o.clean,
       keepalive: o.keepalive,
     }
     if (o.username !== undefined) connect.username = o.username
     if (o.password !== undefined) connect.password = o.password
     if (o.will) connect.will = o.will
-    if (o.properties && o.protocolVersion === 5) connect.properties = o.properties
+    if (this.version === 5) {
+      const properties = { ...o.properties }
+      if (o.maxPacketSize !== undefined) properties.maximumPacketSize = o.maxPacketSize
+      if (Object.keys(properties).length > 0) connect.properties = properties
+    }
     const failure = this.send(connect)
     // A CONNECT that cannot be encoded never will be: retrying cannot help.
     if (failure) this.lose((this.refusedForGood = failure))
@@ -212,7 +250,7 @@ export class Protocol<Op> {
         break
       case 'disconnect':
         this.actions.push({ type: 'disconnected', packet })
-        this.lose(new ConnectionClosedError(disconnectMessage(packet)))
+        this.onDisconnect(packet)
         break
       default:
         return this.violation(`unexpected ${packet.cmd.toUpperCase()} from broker`)
@@ -353,6 +391,7 @@ export class Protocol<Op> {
   }
 
   private connect(): void {
+    this.limits = undefined
     this.move('connecting')
     this.dueAt = this.now + this.options.connectTimeout
     this.actions.push({ type: 'open', url: this.plan.server })
@@ -422,12 +461,13 @@ export class Protocol<Op> {
       return
     }
     const code = connack.reasonCode ?? connack.returnCode ?? 0
-    if (code !== 0) {
-      const error = new ConnectionRefusedError(code, connackReason(code, this.options.protocolVersion))
-      if (isPermanentRefusal(code, this.options.protocolVersion)) this.refusedForGood = error
-      this.lose(error)
-      return
-    }
+    if (code !== 0) return this.refused(code)
+    this.lastConnack = connack
+    this.limits = connack.properties
+    const assigned = connack.properties?.assignedClientIdentifier
+    if (assigned) this.id = assigned
+    // A broker may want pings sooner (or later) than we asked: its Server Keep Alive rules.
+    this.keepalive.setPeriod(1000 * (connack.properties?.serverKeepAlive ?? this.options.keepalive))
     const brokerMax = connack.properties?.receiveMaximum
     this.window = brokerMax ? Math.min(this.options.maxInflight, brokerMax) : this.options.maxInflight
     if (!connack.sessionPresent) this.incomingQos2.clear()
@@ -441,6 +481,27 @@ export class Protocol<Op> {
     if (resubscribe) this.resubscribe()
     this.outgoing.resend(inFlight, this.sink)
     this.flush()
+  }
+
+  private refused(code: number): void {
+    if (this.options.protocolVersion === 'auto' && this.version === 5 && refusesVersion(code)) {
+      // A 3.1.1 broker: speak 3.1.1 from now on, on a new socket at once, still connecting.
+      this.version = 4
+      this.actions.push({ type: 'close' }, { type: 'open', url: this.plan.server })
+      this.dueAt = this.now + this.options.connectTimeout
+      return
+    }
+    const error = new ConnectionRefusedError(code, connackReason(code, this.version))
+    if (isPermanentRefusal(code, this.version)) this.refusedForGood = error
+    this.lose(error)
+  }
+
+  private onDisconnect(packet: DisconnectPacket): void {
+    const error = new ConnectionClosedError(disconnectMessage(packet))
+    // Another connection took our session over: taking it back would knock that one off, and so
+    // on forever (two tabs with one client id), so this client stops.
+    if (packet.reasonCode === SESSION_TAKEN_OVER) this.refusedForGood = error
+    this.lose(error)
   }
 
   /** SUBSCRIBE again for every filter the broker had granted, in packets of at most RESUBSCRIBE_BATCH filters. */
@@ -515,10 +576,12 @@ export class Protocol<Op> {
   private send(packet: Packet): MqttError | undefined {
     let bytes: Uint8Array
     try {
-      bytes = encode(packet, this.options.protocolVersion)
+      bytes = encode(packet, this.version)
     } catch (err) {
       return err as MqttError
     }
+    const refusal = this.isUp() ? brokerRefuses(this.limits, packet, bytes.length) : undefined
+    if (refusal) return refusal
     this.keepalive.sent(this.now)
     this.actions.push({ type: 'send', packet, bytes })
     return undefined

@@ -49,8 +49,15 @@ const REASON_5: Record<number, string> = {
 }
 
 export function connackReason(code: number, protocolVersion: 4 | 5): string {
+  // A 3.1.1 broker answers an MQTT 5 CONNECT in 3.1.1, with its code 1.
+  if (protocolVersion === 5 && code === 1) return 'the broker does not support MQTT 5 (unacceptable protocol version)'
   const text = protocolVersion === 5 ? REASON_5[code] : CONNACK_3[code]
   return text ?? 'unknown reason'
+}
+
+/** A refusal of the MQTT version we spoke: a 3.1.1 broker's code 1, or MQTT 5's 0x84. */
+export function refusesVersion(code: number): boolean {
+  return code === 1 || code === 0x84
 }
 
 export function reasonText(code: number): string {
@@ -63,7 +70,7 @@ export function reasonText(code: number): string {
  */
 export function isPermanentRefusal(code: number, protocolVersion: 4 | 5): boolean {
   if (protocolVersion === 4) return code === 1 || code === 2 || code === 4 || code === 5
-  return [0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c].includes(code)
+  return [1, 0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c].includes(code)
 }
 
 /** What the broker granted for one filter: the QoS, or a failure code of 0x80 and above. */

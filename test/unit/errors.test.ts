@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  BrokerLimitError,
   ClientClosedError,
   ConnectionClosedError,
   ConnectionRefusedError,
@@ -32,6 +33,7 @@ describe('MqttError subclasses', () => {
     [new QueueFullError(3), 'QueueFullError', 'QUEUE_FULL'],
     [new OfflineError(), 'OfflineError', 'OFFLINE'],
     [new TransportError('why'), 'TransportError', 'TRANSPORT_ERROR'],
+    [new BrokerLimitError('maximumQoS', 'why'), 'BrokerLimitError', 'BROKER_LIMIT'],
   ]
 
   it.each(each)('%s is an MqttError with its own name and code', (error, name, code) => {

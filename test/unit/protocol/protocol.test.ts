@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { encode } from '../../../src/codec/encode.js'
-import type { IncomingPacket, IncomingPublishPacket, Packet, ProtocolVersion, PublishPacket, SubscribePacket, Subscription } from '../../../src/codec/packets.js'
+import type { ConnackProperties, IncomingPacket, IncomingPublishPacket, Packet, ProtocolVersion, PublishPacket, SubscribePacket, Subscription } from '../../../src/codec/packets.js'
 import {
+  BrokerLimitError,
   ClientClosedError,
   ConnectionClosedError,
   ConnectionRefusedError,
@@ -1741,5 +1742,135 @@ describe('a packet that cannot be encoded', () => {
     expect(p.state).toBe('disconnected')
     expect(p.refusal()?.message).toMatch(/Cannot encode connect/)
     expect(p.nextDeadline()).toBeUndefined()
+  })
+})
+
+/** Connects an MQTT 5 protocol at 0 with a CONNACK carrying these properties. */
+function connected5(properties: ConnackProperties, overrides: Partial<ProtocolOptions> = {}): Protocol<Op> {
+  const p = protocol({ protocolVersion: 5, ...overrides })
+  p.open(0)
+  p.connectionOpened(0)
+  p.packetReceived({ cmd: 'connack', sessionPresent: false, reasonCode: 0, properties }, 0)
+  return p
+}
+
+describe('what an MQTT 5 CONNACK announces', () => {
+  it('pings on the Server Keep Alive rather than the keepalive asked for, and goes back to ours without one', () => {
+    const p = connected5({ serverKeepAlive: 10 }, { keepalive: 60 })
+    expect(p.nextDeadline()).toBe(10_000)
+    p.connectionLost(undefined, 1)
+    connect(p, 1)
+    expect(p.nextDeadline()).toBe(60_001)
+  })
+
+  it('adopts the client id the broker assigned, and gives it in every later CONNECT', () => {
+    const p = connected5({ assignedClientIdentifier: 'srv-7' }, { clientId: '' })
+    expect(p.clientId).toBe('srv-7')
+    p.connectionLost(undefined, 1)
+    p.open(1)
+    expect(sent(p.connectionOpened(1))).toMatchObject([{ cmd: 'connect', clientId: 'srv-7' }])
+  })
+
+  it('keeps the last CONNACK readable, and none before the first', () => {
+    expect(protocol().connack).toBeUndefined()
+    const p = connected5({ maximumQoS: 1 })
+    expect(p.connack).toEqual({ cmd: 'connack', sessionPresent: false, reasonCode: 0, properties: { maximumQoS: 1 } })
+  })
+
+  it('rejects a publish over the Maximum QoS, naming the limit, and sends nothing', () => {
+    const p = connected5({ maximumQoS: 1 })
+    const actions = p.publish(1, pub('t', 2), 1)
+    expect(sent(actions)).toEqual([])
+    const [settle] = settled(actions)
+    expect(settle?.error).toBeInstanceOf(BrokerLimitError)
+    expect(settle?.error).toMatchObject({ limit: 'maximumQoS' })
+    expect(topics(p.publish(2, pub('ok', 1), 2))).toEqual(['ok'])
+  })
+
+  it('rejects a retained publish when Retain Available is 0, and a packet over the Maximum Packet Size', () => {
+    const p = connected5({ retainAvailable: false, maximumPacketSize: 100 })
+    const retained = { ...pub('t', 0), retain: true }
+    expect(settled(p.publish(1, retained, 1))[0]?.error).toMatchObject({ limit: 'retainAvailable' })
+    expect(settled(p.publish(2, pub('t', 1, 'x'.repeat(200)), 1))[0]?.error).toMatchObject({ limit: 'maximumPacketSize' })
+    const subscribe = { cmd: 'subscribe' as const, subscriptions: [{ topic: 'x'.repeat(200), qos: 0 as const }] }
+    expect(settled(p.subscribe(3, subscribe, 1))[0]?.error).toMatchObject({ limit: 'maximumPacketSize' })
+    expect(cmds(p.publish(4, pub('t', 1, 'x'.repeat(50)), 1))).toEqual(['publish'])
+  })
+
+  it('rejects wildcard, shared and identified subscriptions the broker says it does not support', () => {
+    const p = connected5({ wildcardSubscriptionAvailable: false, sharedSubscriptionAvailable: false, subscriptionIdentifiersAvailable: false })
+    const sub = (topic: string, properties?: SubscribePacket['properties']) => ({ cmd: 'subscribe' as const, subscriptions: [{ topic, qos: 0 as const }], ...(properties ? { properties } : {}) })
+    expect(settled(p.subscribe(1, sub('a/+'), 1))[0]?.error).toMatchObject({ limit: 'wildcardSubscriptionAvailable' })
+    expect(settled(p.subscribe(2, sub('$share/g/a'), 1))[0]?.error).toMatchObject({ limit: 'sharedSubscriptionAvailable' })
+    expect(settled(p.subscribe(3, sub('a', { subscriptionIdentifier: 4 }), 1))[0]?.error).toMatchObject({ limit: 'subscriptionIdentifiersAvailable' })
+    expect(cmds(p.subscribe(4, sub('a'), 1))).toEqual(['subscribe'])
+  })
+
+  it('judges a queued message by the limits of the connection it would go on, not an earlier one', () => {
+    const p = connected5({ maximumQoS: 0 })
+    p.connectionLost(undefined, 1)
+    p.publish(1, pub('t', 2), 1)
+    p.open(2)
+    p.connectionOpened(2)
+    const actions = p.packetReceived({ cmd: 'connack', sessionPresent: true, reasonCode: 0 }, 2)
+    expect(topics(actions)).toEqual(['t'])
+  })
+
+  it('announces our maximum packet size in an MQTT 5 CONNECT, beside the caller properties, and not in 3.1.1', () => {
+    const [v5] = sent(opening({ protocolVersion: 5, maxPacketSize: 1000, properties: { sessionExpiryInterval: 5 } }).connectionOpened(0))
+    expect(v5).toMatchObject({ properties: { sessionExpiryInterval: 5, maximumPacketSize: 1000 } })
+    const [v4] = sent(opening({ protocolVersion: 4, maxPacketSize: 1000 }).connectionOpened(0))
+    expect(v4).not.toHaveProperty('properties')
+  })
+})
+
+describe('the MQTT version', () => {
+  it('stops for good when a 3.1.1 broker refuses MQTT 5, saying so', () => {
+    const p = opening({ protocolVersion: 5 })
+    p.connectionOpened(0)
+    const actions = p.packetReceived({ cmd: 'connack', sessionPresent: false, reasonCode: 1 }, 1)
+    expect(closes(actions)[0]?.error?.message).toMatch(/does not support MQTT 5/)
+    expect(p.state).toBe('disconnected')
+  })
+
+  it("under 'auto' falls back to 3.1.1 on a new socket at once, still connecting, and keeps 3.1.1", () => {
+    const p = opening({ protocolVersion: 'auto' })
+    expect(p.protocolVersion).toBe(5)
+    expect(sent(p.connectionOpened(0))).toMatchObject([{ cmd: 'connect', protocolVersion: 5 }])
+    const actions = p.packetReceived({ cmd: 'connack', sessionPresent: false, reasonCode: 1 }, 1)
+    expect(actions).toEqual([{ type: 'close' }, { type: 'open', url: SERVERS[0] }])
+    expect(p.state).toBe('connecting')
+    expect(p.protocolVersion).toBe(4)
+    expect(sent(p.connectionOpened(2))).toMatchObject([{ cmd: 'connect', protocolVersion: 4 }])
+    p.packetReceived(accept(), 3)
+    expect(p.state).toBe('connected')
+    p.connectionLost(undefined, 4)
+    p.open(5)
+    expect(sent(p.connectionOpened(5))).toMatchObject([{ cmd: 'connect', protocolVersion: 4 }])
+  })
+
+  it("under 'auto' treats a refusal of 3.1.1 too as final, without trying again", () => {
+    const p = opening({ protocolVersion: 'auto' })
+    p.connectionOpened(0)
+    p.packetReceived({ cmd: 'connack', sessionPresent: false, reasonCode: 0x84 }, 1)
+    p.connectionOpened(2)
+    p.packetReceived({ cmd: 'connack', sessionPresent: false, returnCode: 1 }, 3)
+    expect(p.state).toBe('disconnected')
+  })
+})
+
+describe('a session taken over', () => {
+  it('stops reconnecting when the broker says another connection took the session (0x8E)', () => {
+    const p = connected5({})
+    const actions = p.packetReceived({ cmd: 'disconnect', reasonCode: 0x8e }, 1)
+    expect(closes(actions)[0]?.error?.message).toMatch(/session taken over/)
+    expect(p.state).toBe('disconnected')
+    expect(p.nextDeadline()).toBeUndefined()
+  })
+
+  it('still reconnects after any other broker DISCONNECT, such as a server shutting down', () => {
+    const p = connected5({})
+    p.packetReceived({ cmd: 'disconnect', reasonCode: 0x8b }, 1)
+    expect(p.state).toBe('reconnecting')
   })
 })

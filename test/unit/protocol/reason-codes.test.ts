@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { connackReason, isPermanentRefusal, reasonText } from '../../../src/protocol/reason-codes.js'
+import { connackReason, isPermanentRefusal, reasonText, refusesVersion } from '../../../src/protocol/reason-codes.js'
 
 /** MQTT 3.1.1 §3.2.2.3: the CONNACK return codes that refuse a connection. */
 const v4Refusals: ReadonlyArray<[number, string]> = [
@@ -96,9 +96,15 @@ describe('isPermanentRefusal', () => {
     expect(permanent.map((code) => isPermanentRefusal(code, 5))).toEqual(permanent.map(() => true))
   })
 
+  it('treats code 1 under MQTT 5 as permanent and names it: a 3.1.1 broker refusing the version', () => {
+    expect(isPermanentRefusal(1, 5)).toBe(true)
+    expect(connackReason(1, 5)).toBe('the broker does not support MQTT 5 (unacceptable protocol version)')
+    expect([1, 0x84, 0, 2, 0x80].map(refusesVersion)).toEqual([true, true, false, false, false])
+  })
+
   it('lets the client retry on every other MQTT 5 code, such as server busy or unavailable', () => {
-    const permanent = new Set([0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c])
-    const others = [0, 1, 2, 4, 5, ...v5Failures.map(([code]) => code).filter((code) => !permanent.has(code))]
+    const permanent = new Set([1, 0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c])
+    const others = [0, 2, 4, 5, ...v5Failures.map(([code]) => code).filter((code) => !permanent.has(code))]
     expect(others.filter((code) => isPermanentRefusal(code, 5))).toEqual([])
   })
 })
