@@ -30,6 +30,7 @@ import { PACKET_TYPES, packetSplitter } from './packet-splitter.js'
  * @property {boolean} [keep] Whether connections keep their frames and packets, and the broker its closed connections; default true. A bench flood would only pile up.
  * @property {string[]} [undecoded] Commands that reach the script as `{ cmd }` alone, not decoded: the bench's sink only counts its 50,000 PUBLISH packets.
  * @property {number} [port] Default 0, a free port.
+ * @property {4 | 5} [protocolVersion] The MQTT version it reads and writes; default 4 (3.1.1).
  *
  * @typedef {object} FakeBroker
  * @property {string} url
@@ -49,7 +50,7 @@ export function acceptConnect(packet, conn) {
  * @returns {Promise<FakeBroker>}
  */
 export async function startFakeBroker(options = {}) {
-  const { onPacket = acceptConnect, script, keep = true } = options
+  const { onPacket = acceptConnect, script, keep = true, protocolVersion = 4 } = options
   /** @type {Map<number, Packet>} One shared stand-in per undecoded packet type. */
   const standIns = new Map()
   for (const cmd of options.undecoded ?? []) {
@@ -69,7 +70,7 @@ export async function startFakeBroker(options = {}) {
   const waiting = []
 
   server.on('connection', (socket, request) => {
-    const parser = createParser({ protocolVersion: 4 })
+    const parser = createParser({ protocolVersion })
     /** @type {Array<(p: Packet) => void>} */
     const listeners = []
     /** @type {FakeConnection} */
@@ -80,7 +81,7 @@ export async function startFakeBroker(options = {}) {
       packets: [],
       received: { frames: 0, bytes: 0 },
       send(packetOrBytes) {
-        const bytes = packetOrBytes instanceof Uint8Array ? packetOrBytes : generate(packetOrBytes)
+        const bytes = packetOrBytes instanceof Uint8Array ? packetOrBytes : generate(packetOrBytes, { protocolVersion })
         if (socket.readyState === socket.OPEN) socket.send(bytes)
       },
       waitFor(cmd) {
