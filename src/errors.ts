@@ -73,11 +73,23 @@ export class ConnectTimeoutError extends MqttError {
 export class SubscribeError extends MqttError {
   declare readonly code: 'SUBSCRIBE_REFUSED'
   readonly granted: ReadonlyArray<{ topic: string; qos: number }>
+  /** The first refused filter's code: 0x80, or an MQTT 5 reason such as 0x87 (not authorized). */
+  readonly reasonCode: number
+  /** The broker's own words (MQTT 5 reason string), when it gave any. */
+  readonly reasonString: string | undefined
+  readonly properties: AckPropertiesLike | undefined
 
-  constructor(granted: ReadonlyArray<{ topic: string; qos: number }>) {
-    const refused = granted.filter((g) => g.qos >= 0x80).map((g) => g.topic)
-    super('SUBSCRIBE_REFUSED', `Broker refused subscription to ${refused.map((t) => JSON.stringify(t)).join(', ')}`)
+  constructor(granted: ReadonlyArray<{ topic: string; qos: number }>, properties?: AckPropertiesLike) {
+    const refused = granted.filter((g) => g.qos >= 0x80)
+    const reasonCode = refused[0]?.qos ?? 0x80
+    super(
+      'SUBSCRIBE_REFUSED',
+      `Broker refused subscription to ${refused.map((g) => JSON.stringify(g.topic)).join(', ')} (code 0x${reasonCode.toString(16)})${said(properties)}`,
+    )
     this.granted = granted
+    this.reasonCode = reasonCode
+    this.reasonString = properties?.reasonString
+    this.properties = properties
   }
 }
 
@@ -85,11 +97,26 @@ export class SubscribeError extends MqttError {
 export class ReasonCodeError extends MqttError {
   declare readonly code: 'REASON_CODE'
   readonly reasonCode: number
+  /** The broker's own words (MQTT 5 reason string), when it gave any. */
+  readonly reasonString: string | undefined
+  readonly properties: AckPropertiesLike | undefined
 
-  constructor(what: string, reasonCode: number) {
-    super('REASON_CODE', `${what} failed with reason code 0x${reasonCode.toString(16)}`)
+  constructor(what: string, reasonCode: number, properties?: AckPropertiesLike) {
+    super('REASON_CODE', `${what} failed with reason code 0x${reasonCode.toString(16)}${said(properties)}`)
     this.reasonCode = reasonCode
+    this.reasonString = properties?.reasonString
+    this.properties = properties
   }
+}
+
+/** An acknowledgement's MQTT 5 properties (errors.ts imports nothing, so the shape is restated). */
+interface AckPropertiesLike {
+  reasonString?: string
+  userProperties?: Record<string, string | string[]>
+}
+
+function said(properties: AckPropertiesLike | undefined): string {
+  return properties?.reasonString ? `: ${properties.reasonString}` : ''
 }
 
 /** The operation cannot complete because the client was ended (or is ending). */

@@ -8,7 +8,7 @@ import { now, plainTimers, type TimerHandle, type Timers } from '../platform/tim
 import { acquireTimers, releaseTimers } from '../platform/worker-timers.js'
 import { hasSocket, type LifeState } from '../protocol/lifecycle.js'
 import { type Action, Protocol } from '../protocol/protocol.js'
-import { type Granted, isFailure } from '../protocol/reason-codes.js'
+import { type Granted, isFailure, type PublishResult } from '../protocol/reason-codes.js'
 import { MessageIterator } from '../routing/message-iterator.js'
 import { Router, type Sink } from '../routing/router.js'
 import { Outbox } from '../store/outbox.js'
@@ -22,7 +22,8 @@ import { Message, type MessageHandler } from './message.js'
  * protocol keeps one per queued message. Only the resolving function is kept: a failure settles
  * it with a rejected promise, which it adopts.
  */
-type PendingOp = (outcome: Granted[] | undefined | Promise<never>) => void
+type PendingOp = (outcome: Outcome | Promise<never>) => void
+type Outcome = Granted[] | PublishResult | undefined
 
 type ClientAction = Action<PendingOp>
 
@@ -111,17 +112,19 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     return this
   }
 
-  publish(topic: string, payload: Payload, options?: PublishOptions): Promise<void> {
-    const sent = this.request(
+  /**
+   * Publishes. Resolves once written at QoS 0 (with undefined), and at QoS 1 and 2 once the
+   * broker acknowledged it, with its reason code (0x10: no matching subscribers) and MQTT 5
+   * properties. Rejects with the reason code and the broker's reason string if it refused.
+   */
+  publish(topic: string, payload: Payload, options?: PublishOptions): Promise<PublishResult | undefined> {
+    return this.request<PublishPacket, PublishResult | undefined>(
       () => buildPublish(topic, payload, options, this.protocol.protocolVersion),
       (packet, op) => {
         this.outbox.accepted(op, packet)
         return this.protocol.publish(op, packet, now())
       },
     )
-    // A publish settles without a value, so its promise already resolves to undefined; a .then()
-    // to say so would cost every queued message another promise.
-    return sent as Promise<unknown> as Promise<void>
   }
 
   subscribe(target: string | string[] | SubscriptionMap, handler?: MessageHandler): Promise<Granted[]>
@@ -138,7 +141,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
 
   private subscribeWith(target: unknown, options: SubscribeOptions | undefined, sink?: Sink<Message>): Promise<Granted[]> {
     let subscriptions: Subscription[] = []
-    return this.request(
+    return this.request<Subscription[], Granted[]>(
       () => buildSubscriptions(target, options, this.protocol.protocolVersion),
       (built, op) => {
         subscriptions = built
@@ -149,7 +152,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
         return this.protocol.subscribe(op, packet, now())
       },
     ).then(
-      (granted = []) => {
+      (granted) => {
         for (const g of granted) this.router.confirm(g.topic)
         return granted
       },
@@ -165,13 +168,13 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   }
 
   unsubscribe(target: string | string[]): Promise<void> {
-    return this.request(
+    return this.request<string[], undefined>(
       () => buildUnsubscriptions(target),
       (topics, op) => {
         for (const topic of topics) this.router.remove(topic)
         return this.protocol.unsubscribe(op, { cmd: 'unsubscribe', unsubscriptions: topics }, now())
       },
-    ) as Promise<unknown> as Promise<void>
+    )
   }
 
   /**
@@ -220,7 +223,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
    * Runs a caller request: refused in the wrong state, rejected by the checks in `build`, and in
    * either case without touching the wire; otherwise handed to the protocol by `begin`.
    */
-  private request<T>(build: () => T, begin: (request: T, op: PendingOp) => ClientAction[]): Promise<Granted[] | undefined> {
+  private request<T, R extends Outcome>(build: () => T, begin: (request: T, op: PendingOp) => ClientAction[]): Promise<R> {
     const refusal = this.protocol.refusal()
     if (refusal) return Promise.reject(refusal)
     let request: T
@@ -229,7 +232,8 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     } catch (err) {
       return Promise.reject(err)
     }
-    return new Promise((settle) => this.run(begin(request, settle)))
+    // The protocol settles each operation with the outcome its kind has: R.
+    return new Promise<R>((settle) => this.run(begin(request, settle as PendingOp)))
   }
 
   private run(actions: ClientAction[]): void {
@@ -249,7 +253,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
           break
         case 'settle':
           this.outbox.settled(action.op)
-          action.op(action.error ? Promise.reject(action.error) : action.granted)
+          action.op(action.error ? Promise.reject(action.error) : (action.granted ?? action.result))
           break
         case 'message':
           this.deliver(new Message(action.packet))

@@ -8,20 +8,21 @@ import { InFlight } from './packet-ids.js'
  * no field the packet already says (its kind is the packet's cmd). `op` is the owner's token,
  * handed back when it settles; the session's own SUBSCRIBEs (made again after a reconnect) have
  * none. A QoS 2 publish moves from waiting for PUBREC to waiting for PUBCOMP once past PUBREC;
- * every entry has the field, so all share one shape.
+ * every entry has that field, so all share one shape.
  */
 export type Entry<Op> = PublishEntry<Op> | SubscriptionEntry<Op>
 
 export interface PublishEntry<Op> {
   op: Op | undefined
   packet: PublishPacket
-  pastPubrec: boolean
+  /** The PUBREC, once a QoS 2 publish is past it: it then waits for PUBCOMP. */
+  pubrec: AckPacket | undefined
 }
 
 export interface SubscriptionEntry<Op> {
   op: Op | undefined
   packet: SubscribePacket | UnsubscribePacket
-  pastPubrec: false
+  pubrec: undefined
 }
 
 function isPublish<Op>(entry: Entry<Op>): entry is PublishEntry<Op> {
@@ -94,7 +95,7 @@ export class Outgoing<Op> {
    */
   resend(inFlight: Array<[number, Entry<Op>]>, sink: OutgoingSink<Op>): void {
     for (const [id, entry] of inFlight) {
-      if (isPublish(entry) && entry.pastPubrec) sink.send({ cmd: 'pubrel', messageId: id })
+      if (isPublish(entry) && entry.pubrec) sink.send({ cmd: 'pubrel', messageId: id })
       else this.sendInFlight(id, entry, isPublish(entry) ? { ...entry.packet, dup: true } : entry.packet, sink)
     }
   }
@@ -126,11 +127,11 @@ export class Outgoing<Op> {
     const entry = this.inflight.get(ack.messageId)
     if (!entry || !isPublish(entry)) return undefined
     if (ack.cmd === 'pubrec' && entry.packet.qos === 2 && accepted) {
-      entry.pastPubrec = true
+      entry.pubrec = ack
       sink.send({ cmd: 'pubrel', messageId: ack.messageId })
       return undefined
     }
-    const expected = entry.packet.qos === 1 ? 'puback' : entry.pastPubrec ? 'pubcomp' : 'pubrec'
+    const expected = entry.packet.qos === 1 ? 'puback' : entry.pubrec ? 'pubcomp' : 'pubrec'
     if (ack.cmd !== expected) return undefined
     this.inflight.delete(ack.messageId)
     this.publishesInFlight--

@@ -9,8 +9,10 @@ import type {
   Packet,
   ProtocolVersion,
   PublishPacket,
+  SubackPacket,
   SubscribePacket,
   Subscription,
+  UnsubackPacket,
   UnsubscribePacket,
 } from '../codec/packets.js'
 import {
@@ -35,6 +37,8 @@ import {
   type Granted,
   isPermanentRefusal,
   publishAckError,
+  type PublishResult,
+  publishResult,
   refusesVersion,
   reasonText,
   subackOutcome,
@@ -76,8 +80,8 @@ export type Action<Op> =
   | { type: 'send'; packet: Packet; bytes: Uint8Array }
   /** Close the socket; `error` says why when it is not a normal end. */
   | { type: 'close'; error?: MqttError }
-  /** An operation finished: `error` when it failed; `granted` answers a SUBSCRIBE. */
-  | { type: 'settle'; op: Op; error?: MqttError; granted?: Granted[] }
+  /** An operation finished: `error` when it failed; `granted` answers a SUBSCRIBE, `result` a QoS 1/2 PUBLISH. */
+  | { type: 'settle'; op: Op; error?: MqttError; granted?: Granted[]; result?: PublishResult }
   | { type: 'message'; packet: IncomingPublishPacket }
   /** The client's life moved on; a move to connected carries its CONNACK. */
   | { type: 'state'; from: LifeState; to: LifeState; connack?: ConnackPacket }
@@ -241,10 +245,8 @@ export class Protocol<Op> {
         this.onPublishAck(packet)
         break
       case 'suback':
-        this.onSubscriptionAck('subscribe', packet.messageId, packet.granted)
-        break
       case 'unsuback':
-        this.onSubscriptionAck('unsubscribe', packet.messageId, packet.granted ?? [])
+        this.onSubscriptionAck(packet)
         break
       case 'pingresp':
         break
@@ -320,7 +322,7 @@ export class Protocol<Op> {
       this.actions.push({ type: 'settle', op, error: new OfflineError() })
       return this.take()
     }
-    return this.enqueue({ op, packet, pastPubrec: false })
+    return this.enqueue({ op, packet, pubrec: undefined })
   }
 
   /**
@@ -329,19 +331,19 @@ export class Protocol<Op> {
    */
   restore(messages: ReadonlyArray<{ op: Op; packet: PublishPacket }>, now: number): Array<Action<Op>> {
     this.now = now
-    this.outgoing.addFirst(messages.map(({ op, packet }) => ({ op, packet, pastPubrec: false })))
+    this.outgoing.addFirst(messages.map(({ op, packet }) => ({ op, packet, pubrec: undefined })))
     this.flush()
     return this.take()
   }
 
   subscribe(op: Op, packet: Omit<SubscribePacket, 'messageId'>, now: number): Array<Action<Op>> {
     this.now = now
-    return this.enqueue({ op, packet: { ...packet, messageId: 0 }, pastPubrec: false })
+    return this.enqueue({ op, packet: { ...packet, messageId: 0 }, pubrec: undefined })
   }
 
   unsubscribe(op: Op, packet: Omit<UnsubscribePacket, 'messageId'>, now: number): Array<Action<Op>> {
     this.now = now
-    return this.enqueue({ op, packet: { ...packet, messageId: 0 }, pastPubrec: false })
+    return this.enqueue({ op, packet: { ...packet, messageId: 0 }, pubrec: undefined })
   }
 
   /**
@@ -509,7 +511,7 @@ export class Protocol<Op> {
     const granted = this.subscriptions.granted()
     for (let i = 0; i < granted.length; i += RESUBSCRIBE_BATCH) {
       const packet: SubscribePacket = { cmd: 'subscribe', messageId: 0, subscriptions: granted.slice(i, i + RESUBSCRIBE_BATCH) }
-      this.outgoing.sendNow({ op: undefined, packet, pastPubrec: false }, this.sink)
+      this.outgoing.sendNow({ op: undefined, packet, pubrec: undefined }, this.sink)
     }
   }
 
@@ -531,26 +533,27 @@ export class Protocol<Op> {
   }
 
   private onPublishAck(ack: AckPacket): void {
-    const error = publishAckError(ack.reasonCode)
+    const error = publishAckError(ack)
     const entry = this.outgoing.acknowledgePublish(ack, error === undefined, this.sink)
     if (!entry) return
-    this.settle(entry, error)
+    // A QoS 2 publish is judged by its PUBREC, which says whether anyone subscribed.
+    this.settle(entry, error, undefined, error ? undefined : publishResult(entry.pubrec ?? ack))
     this.flush()
   }
 
-  private onSubscriptionAck(kind: 'subscribe' | 'unsubscribe', id: number, codes: number[]): void {
-    const entry = this.outgoing.acknowledgeSubscription(kind, id)
+  private onSubscriptionAck(ack: SubackPacket | UnsubackPacket): void {
+    const entry = this.outgoing.acknowledgeSubscription(ack.cmd === 'suback' ? 'subscribe' : 'unsubscribe', ack.messageId)
     if (!entry) return
     if (entry.packet.cmd === 'subscribe') {
-      const { granted, error } = subackOutcome(entry.packet.subscriptions, codes)
+      const { granted, error } = subackOutcome(entry.packet.subscriptions, ack.granted ?? [], ack.properties)
       this.settle(entry, error, granted)
     } else {
-      this.settle(entry, unsubackError(codes))
+      this.settle(entry, unsubackError(ack.granted ?? [], ack.properties))
     }
     this.flush()
   }
 
-  private settle(entry: Entry<Op>, error?: MqttError, granted?: Granted[]): void {
+  private settle(entry: Entry<Op>, error?: MqttError, granted?: Granted[], result?: PublishResult): void {
     if (entry.op === undefined) {
       // The session's own SUBSCRIBE: nobody awaits it, so a failure is reported.
       if (error) this.actions.push({ type: 'error', error })
@@ -559,6 +562,7 @@ export class Protocol<Op> {
     const action: Extract<Action<Op>, { type: 'settle' }> = { type: 'settle', op: entry.op }
     if (error) action.error = error
     if (granted) action.granted = granted
+    if (result) action.result = result
     this.actions.push(action)
   }
 

@@ -1,4 +1,4 @@
-import type { Subscription } from '../codec/packets.js'
+import type { AckPacket, AckProperties, Subscription } from '../codec/packets.js'
 import { ReasonCodeError, SubscribeError } from '../errors.js'
 
 /** Readable text for CONNACK refusals, so errors say why rather than only a number. */
@@ -86,22 +86,40 @@ export function isFailure(code: number | undefined): code is number {
 
 // Every acknowledgement is judged here, so the rule that 0x80 and above is a failure has one home.
 
+/** What a QoS 1 or 2 publish resolves with: the broker's reason code (0 from a 3.1.1 broker) and MQTT 5 properties. */
+export interface PublishResult {
+  /** 0 success, 0x10 no matching subscribers (MQTT 5). */
+  reasonCode: number
+  properties?: AckProperties
+}
+
 /** A PUBACK, PUBREC or PUBCOMP that refuses the message (MQTT 5), or undefined. */
-export function publishAckError(reasonCode: number | undefined): ReasonCodeError | undefined {
-  return isFailure(reasonCode) ? new ReasonCodeError('Publish', reasonCode) : undefined
+export function publishAckError(ack: AckPacket): ReasonCodeError | undefined {
+  return isFailure(ack.reasonCode) ? new ReasonCodeError('Publish', ack.reasonCode, ack.properties) : undefined
+}
+
+/** What a publish the broker accepted resolves with, from its PUBACK or (QoS 2) its PUBREC. */
+export function publishResult(ack: AckPacket): PublishResult {
+  const result: PublishResult = { reasonCode: ack.reasonCode ?? 0 }
+  if (ack.properties) result.properties = ack.properties
+  return result
 }
 
 /**
  * What a SUBACK granted each filter of its SUBSCRIBE, in order; a code missing from the SUBACK
  * counts as a refusal. `error` is set when any filter was refused.
  */
-export function subackOutcome(subscriptions: readonly Subscription[], codes: readonly number[]): { granted: Granted[]; error?: SubscribeError } {
+export function subackOutcome(
+  subscriptions: readonly Subscription[],
+  codes: readonly number[],
+  properties?: AckProperties,
+): { granted: Granted[]; error?: SubscribeError } {
   const granted = subscriptions.map((s, i) => ({ topic: s.topic, qos: codes[i] ?? 0x80 }))
-  return granted.some((g) => isFailure(g.qos)) ? { granted, error: new SubscribeError(granted) } : { granted }
+  return granted.some((g) => isFailure(g.qos)) ? { granted, error: new SubscribeError(granted, properties) } : { granted }
 }
 
 /** The first failure an UNSUBACK reports (MQTT 5), or undefined. */
-export function unsubackError(codes: readonly number[]): ReasonCodeError | undefined {
+export function unsubackError(codes: readonly number[], properties?: AckProperties): ReasonCodeError | undefined {
   const code = codes.find(isFailure)
-  return code === undefined ? undefined : new ReasonCodeError('Unsubscribe', code)
+  return code === undefined ? undefined : new ReasonCodeError('Unsubscribe', code, properties)
 }

@@ -105,7 +105,7 @@ describe.each(brokers)('against %s, with connections dropped at random about eve
     await ours.subscribe(toUs, { qos: 2 })
 
     const stopChaos = proxy.chaos({ seed: 20261122, meanMs: 200 })
-    const sent: Array<Promise<void>> = []
+    const sent: Array<Promise<unknown>> = []
     for (let i = 0; i < N; i++) {
       sent.push(ours.publish(toPeer, `1:${i}`, { qos: 1 }), ours.publish(toPeer, `2:${i}`, { qos: 2 }))
     }

@@ -12,11 +12,11 @@ function recorder(): { sent: Packet[]; done: Array<Entry<Op>>; sink: OutgoingSin
 }
 
 function publish(op: Op, topic: string, qos: 0 | 1 | 2): Entry<Op> {
-  return { op, packet: { cmd: 'publish', topic, payload: 'x', qos, retain: false, dup: false }, pastPubrec: false }
+  return { op, packet: { cmd: 'publish', topic, payload: 'x', qos, retain: false, dup: false }, pubrec: undefined }
 }
 
 function subscribe(op: Op | undefined, topic: string): Entry<Op> {
-  return { op, packet: { cmd: 'subscribe', messageId: 0, subscriptions: [{ topic, qos: 1 }] }, pastPubrec: false }
+  return { op, packet: { cmd: 'subscribe', messageId: 0, subscriptions: [{ topic, qos: 1 }] }, pubrec: undefined }
 }
 
 const topicsOf = (packets: Packet[]) => packets.map((p) => (p.cmd === 'publish' ? p.topic : p.cmd === 'subscribe' ? p.subscriptions[0]?.topic : p.cmd))

@@ -171,7 +171,7 @@ describe('publishing', () => {
     expect(packet?.messageId).toBe(1)
     const actions = p.packetReceived({ cmd: 'puback', messageId: 1 }, 2)
     // Strict: a publish that succeeded settles with neither an error nor a granted field.
-    expect(settled(actions)).toStrictEqual([{ type: 'settle', op: 1 }])
+    expect(settled(actions)).toStrictEqual([{ type: 'settle', op: 1, result: { reasonCode: 0 } }])
     expect(endsAtOnce(p, 3)).toBe(true)
   })
 
@@ -183,7 +183,7 @@ describe('publishing', () => {
     expect(settled(rec)).toEqual([])
     // A duplicate PUBREC is answered with PUBREL again.
     expect(sent(p.packetReceived({ cmd: 'pubrec', messageId: 1 }, 3))).toEqual([{ cmd: 'pubrel', messageId: 1 }])
-    expect(settled(p.packetReceived({ cmd: 'pubcomp', messageId: 1 }, 4))).toEqual([{ type: 'settle', op: 1 }])
+    expect(settled(p.packetReceived({ cmd: 'pubcomp', messageId: 1 }, 4))).toEqual([{ type: 'settle', op: 1, result: { reasonCode: 0 } }])
     expect(endsAtOnce(p, 5)).toBe(true)
   })
 
@@ -710,9 +710,9 @@ describe('restored messages', () => {
       { topic: 'old-1', messageId: 1 },
       { topic: 'old-2', messageId: 2 },
     ])
-    expect(settled(p.packetReceived({ cmd: 'puback', messageId: 1 }, 2))).toEqual([{ type: 'settle', op: 8 }])
+    expect(settled(p.packetReceived({ cmd: 'puback', messageId: 1 }, 2))).toEqual([{ type: 'settle', op: 8, result: { reasonCode: 0 } }])
     p.packetReceived({ cmd: 'pubrec', messageId: 2 }, 3)
-    expect(settled(p.packetReceived({ cmd: 'pubcomp', messageId: 2 }, 4))).toEqual([{ type: 'settle', op: 9 }])
+    expect(settled(p.packetReceived({ cmd: 'pubcomp', messageId: 2 }, 4))).toEqual([{ type: 'settle', op: 9, result: { reasonCode: 0 } }])
   })
 
   it('are limited by the in-flight window like any publish', () => {
@@ -743,7 +743,7 @@ describe('publish acknowledgements', () => {
     p.publish(1, pub('a', 1), 1)
     expect(p.packetReceived({ cmd: 'pubrec', messageId: 1 }, 2)).toEqual([])
     expect(p.packetReceived({ cmd: 'pubcomp', messageId: 1 }, 2)).toEqual([])
-    expect(settled(p.packetReceived({ cmd: 'puback', messageId: 1 }, 3))).toEqual([{ type: 'settle', op: 1 }])
+    expect(settled(p.packetReceived({ cmd: 'puback', messageId: 1 }, 3))).toEqual([{ type: 'settle', op: 1, result: { reasonCode: 0 } }])
   })
 
   it('ignores PUBACK and an early PUBCOMP for a QoS 2 publish', () => {
@@ -755,7 +755,7 @@ describe('publish acknowledgements', () => {
     expect(p.packetReceived({ cmd: 'puback', messageId: 1 }, 4)).toEqual([])
     // Still in flight: a graceful end waits for it.
     expect(endsAtOnce(p, 4)).toBe(false)
-    expect(settled(p.packetReceived({ cmd: 'pubcomp', messageId: 1 }, 5))).toEqual([{ type: 'settle', op: 1 }])
+    expect(settled(p.packetReceived({ cmd: 'pubcomp', messageId: 1 }, 5))).toEqual([{ type: 'settle', op: 1, result: { reasonCode: 0 } }])
   })
 
   it('ignores a publish acknowledgement carrying the id of a SUBSCRIBE', () => {
@@ -780,7 +780,7 @@ describe('publish acknowledgements', () => {
     const p = connected({ protocolVersion: 5 })
     p.publish(1, pub('a', 1), 1)
     p.publish(2, pub('b', 1), 1)
-    expect(settled(p.packetReceived({ cmd: 'puback', messageId: 1, reasonCode: 0x10 }, 2))).toEqual([{ type: 'settle', op: 1 }])
+    expect(settled(p.packetReceived({ cmd: 'puback', messageId: 1, reasonCode: 0x10 }, 2))).toEqual([{ type: 'settle', op: 1, result: { reasonCode: 0x10 } }])
     const [s] = settled(p.packetReceived({ cmd: 'puback', messageId: 2, reasonCode: 0x80 }, 2))
     expect(s?.op).toBe(2)
     expect(s?.error).toBeInstanceOf(ReasonCodeError)
@@ -932,7 +932,7 @@ describe('re-sending after a reconnect', () => {
     p.publish(1, pub('a', 2), 1)
     p.packetReceived({ cmd: 'pubrec', messageId: 1 }, 2)
     expect(sent(reconnect(p, 3))).toEqual([{ cmd: 'pubrel', messageId: 1 }])
-    expect(settled(p.packetReceived({ cmd: 'pubcomp', messageId: 1 }, 4))).toEqual([{ type: 'settle', op: 1 }])
+    expect(settled(p.packetReceived({ cmd: 'pubcomp', messageId: 1 }, 4))).toEqual([{ type: 'settle', op: 1, result: { reasonCode: 0 } }])
     expect(endsAtOnce(p, 5)).toBe(true)
   })
 
@@ -1094,7 +1094,7 @@ describe('graceful end', () => {
     expect(closes(first)).toEqual([])
     const second = p.packetReceived({ cmd: 'puback', messageId: 2 }, 4)
     expect(second).toEqual([
-      { type: 'settle', op: 2 },
+      { type: 'settle', op: 2, result: { reasonCode: 0 } },
       wrote({ cmd: 'disconnect' }),
       { type: 'close' },
       move('closing', 'closed'),
@@ -1188,7 +1188,7 @@ describe('judging subscription acknowledgements', () => {
     const [s] = settled(p.packetReceived({ cmd: 'suback', messageId: 1, granted: [1] }, 2))
     expect(s?.granted).toEqual([{ topic: 'a', qos: 1 }, { topic: 'b', qos: 0x80 }])
     expect(s?.error).toBeInstanceOf(SubscribeError)
-    expect(s?.error?.message).toBe('Broker refused subscription to "b"')
+    expect(s?.error?.message).toBe('Broker refused subscription to "b" (code 0x80)')
   })
 
   it('fails an UNSUBSCRIBE with a ReasonCodeError naming the first failure code of the UNSUBACK', () => {
@@ -1607,7 +1607,7 @@ describe('resubscribing after a fresh session', () => {
     reconnect(p, 1, false)
     const actions = p.packetReceived({ cmd: 'suback', messageId: 1, granted: [1, 0x80] }, 2)
     expect(actions).toEqual([{ type: 'error', error: expect.any(SubscribeError) }])
-    expect(errors(actions)[0]?.message).toBe('Broker refused subscription to "t/1"')
+    expect(errors(actions)[0]?.message).toBe('Broker refused subscription to "t/1" (code 0x80)')
   })
 
   it('sends a SUBSCRIBE made again once more when the next connection keeps the session before its SUBACK', () => {
@@ -1697,7 +1697,7 @@ describe('the packet id space', () => {
     expect(settled(suback)).toEqual([{ type: 'settle', op: 7, granted: [{ topic: 's', qos: 1 }] }])
     expect(sent(suback)).toEqual([{ ...pub('a', 1), messageId: 7 }])
     const puback = p.packetReceived({ cmd: 'puback', messageId: 7 }, 3)
-    expect(settled(puback)).toEqual([{ type: 'settle', op: 65_536 }])
+    expect(settled(puback)).toEqual([{ type: 'settle', op: 65_536, result: { reasonCode: 0 } }])
     expect(sent(puback)).toEqual([{ ...unsubscribePacket('s'), messageId: 7 }])
     // The queue is empty now: the next freed id has nothing to carry.
     expect(sent(p.packetReceived({ cmd: 'suback', messageId: 8, granted: [1] }, 4))).toEqual([])
@@ -1715,7 +1715,7 @@ describe('a packet that cannot be encoded', () => {
     expect(sent(actions)).toEqual([])
     expect(settled(actions)).toEqual([{ type: 'settle', op: 1, error: expect.any(ProtocolError) }])
     expect(topics(p.publish(2, pub('next', 1), 2))).toEqual(['next'])
-    expect(settled(p.packetReceived({ cmd: 'puback', messageId: 2 }, 3))).toEqual([{ type: 'settle', op: 2 }])
+    expect(settled(p.packetReceived({ cmd: 'puback', messageId: 2 }, 3))).toEqual([{ type: 'settle', op: 2, result: { reasonCode: 0 } }])
   })
 
   it('rejects a QoS 0 publish rather than resolving it, and sends nothing', () => {
@@ -1872,5 +1872,38 @@ describe('a session taken over', () => {
     const p = connected5({})
     p.packetReceived({ cmd: 'disconnect', reasonCode: 0x8b }, 1)
     expect(p.state).toBe('reconnecting')
+  })
+})
+
+describe('what an acknowledgement says, reported whole', () => {
+  it('resolves a QoS 1 publish with the PUBACK reason code and properties', () => {
+    const p = connected({ protocolVersion: 5 })
+    p.publish(1, pub('t', 1), 1)
+    const properties = { reasonString: 'nobody listens', userProperties: { k: 'v' } }
+    const [s] = settled(p.packetReceived({ cmd: 'puback', messageId: 1, reasonCode: 0x10, properties }, 2))
+    expect(s).toEqual({ type: 'settle', op: 1, result: { reasonCode: 0x10, properties } })
+  })
+
+  it('resolves a QoS 2 publish with what its PUBREC said, not the PUBCOMP', () => {
+    const p = connected({ protocolVersion: 5 })
+    p.publish(1, pub('t', 2), 1)
+    p.packetReceived({ cmd: 'pubrec', messageId: 1, reasonCode: 0x10, properties: { reasonString: 'no subscribers' } }, 2)
+    const [s] = settled(p.packetReceived({ cmd: 'pubcomp', messageId: 1 }, 3))
+    expect(s?.result).toEqual({ reasonCode: 0x10, properties: { reasonString: 'no subscribers' } })
+  })
+
+  it("puts the broker's reason code and reason string on a refused publish, subscribe and unsubscribe", () => {
+    const p = connected({ protocolVersion: 5 })
+    p.publish(1, pub('t', 1), 1)
+    const pubError = settled(p.packetReceived({ cmd: 'puback', messageId: 1, reasonCode: 0x87, properties: { reasonString: 'no' } }, 2))[0]?.error
+    expect(pubError).toBeInstanceOf(ReasonCodeError)
+    expect(pubError).toMatchObject({ reasonCode: 0x87, reasonString: 'no', message: 'Publish failed with reason code 0x87: no' })
+    p.subscribe(2, { cmd: 'subscribe', subscriptions: [{ topic: 'a', qos: 0 }, { topic: 'b', qos: 0 }] }, 3)
+    const subError = settled(p.packetReceived({ cmd: 'suback', messageId: 2, granted: [0, 0x87], properties: { reasonString: 'acl' } }, 4))[0]?.error
+    expect(subError).toBeInstanceOf(SubscribeError)
+    expect(subError).toMatchObject({ reasonCode: 0x87, reasonString: 'acl' })
+    p.unsubscribe(3, { cmd: 'unsubscribe', unsubscriptions: ['a'] }, 5)
+    const unsubError = settled(p.packetReceived({ cmd: 'unsuback', messageId: 3, granted: [0x8f], properties: { reasonString: 'bad' } }, 6))[0]?.error
+    expect(unsubError).toMatchObject({ reasonCode: 0x8f, reasonString: 'bad' })
   })
 })
