@@ -1,6 +1,15 @@
 import type { ConnackPacket, IncomingPacket, Packet, PublishPacket, SubscribePacket, Subscription } from '../codec/packets.js'
 import { SubscribeError } from '../errors.js'
-import { buildPublish, buildSubscriptions, buildUnsubscriptions, type PublishOptions, type SubscribeOptions, type SubscriptionMap } from '../input/requests.js'
+import {
+  buildFarewell,
+  buildPublish,
+  buildSubscriptions,
+  buildUnsubscriptions,
+  type EndOptions,
+  type PublishOptions,
+  type SubscribeOptions,
+  type SubscriptionMap,
+} from '../input/requests.js'
 import { type ClientOptions, type ResolvedOptions, resolveOptions } from '../input/options.js'
 import type { Payload } from '../input/payload.js'
 import { type NetworkWatch, watchNetwork } from '../platform/network.js'
@@ -27,10 +36,7 @@ type Outcome = Granted[] | PublishResult | undefined
 
 type ClientAction = Action<PendingOp>
 
-export interface EndOptions {
-  /** Close at once: queued and in-flight operations are rejected rather than waited for. */
-  force?: boolean
-}
+export type { EndOptions }
 
 /** What `client.state` shows: a client still starting is connecting; one closing stays connected until its socket goes. */
 const SHOWN: Record<LifeState, ClientState> = {
@@ -197,12 +203,20 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   /**
    * Ends the client. Graceful by default: waits (up to endTimeout) for queued and in-flight
    * messages to settle, then sends DISCONNECT, so the broker does not publish the will.
-   * With `force`, sends DISCONNECT at once and rejects what is still pending.
+   * With `force`, sends DISCONNECT at once and rejects what is still pending. On MQTT 5 the
+   * DISCONNECT can carry a reason code (0x04: publish the will) and properties.
    */
   end(options: EndOptions = {}): Promise<void> {
-    this.ending ??= new Promise((resolve) => {
+    if (this.ending) return this.ending
+    let farewell
+    try {
+      farewell = buildFarewell(options, this.protocol.protocolVersion)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    this.ending = new Promise((resolve) => {
       this.ended = resolve
-      this.run(this.protocol.end(options.force === true, now()))
+      this.run(this.protocol.end(options.force === true, now(), farewell))
     })
     return this.ending
   }

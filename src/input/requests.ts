@@ -1,4 +1,4 @@
-import type { ProtocolVersion, PublishPacket, PublishProperties, QoS, Subscription, UserProperties } from '../codec/packets.js'
+import type { DisconnectPacket, ProtocolVersion, PublishPacket, PublishProperties, QoS, Subscription, UserProperties } from '../codec/packets.js'
 import { MAX_REMAINING_LENGTH, publishRemainingLength } from '../codec/limits.js'
 import { InvalidArgumentError } from '../errors.js'
 import { utf8Length } from '../bytes.js'
@@ -23,6 +23,15 @@ export interface SubscribeOptions {
   rh?: 0 | 1 | 2
   /** MQTT 5 SUBSCRIBE properties */
   properties?: { subscriptionIdentifier?: number; userProperties?: UserProperties }
+}
+
+export interface EndOptions {
+  /** Close at once: queued and in-flight operations are rejected rather than waited for. */
+  force?: boolean
+  /** MQTT 5: the DISCONNECT reason code; 0x04 asks the broker to publish the will. Default 0. */
+  reasonCode?: number
+  /** MQTT 5 DISCONNECT properties: a new session expiry, a reason string, user properties. */
+  properties?: { sessionExpiryInterval?: number; reasonString?: string; userProperties?: UserProperties }
 }
 
 /** The object form of subscribe: filter -> options. */
@@ -89,4 +98,22 @@ export function buildUnsubscriptions(target: unknown): string[] {
   }
   for (const topic of topics) validateTopicFilter(topic)
   return topics as string[]
+}
+
+/** Checks end()'s options; the DISCONNECT fields they ask for, if any. Throws a typed error on bad input. */
+export function buildFarewell(options: unknown, protocolVersion: ProtocolVersion): Omit<DisconnectPacket, 'cmd'> | undefined {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('end options must be an object')
+  const { reasonCode, properties } = options as EndOptions
+  if (reasonCode === undefined && properties === undefined) return undefined
+  if (protocolVersion !== 5) throw new InvalidArgumentError('a DISCONNECT reason code or properties need MQTT 5')
+  const farewell: Omit<DisconnectPacket, 'cmd'> = {}
+  if (reasonCode !== undefined) {
+    if (!Number.isInteger(reasonCode) || reasonCode < 0 || reasonCode > 0xff) throw new InvalidArgumentError('reasonCode must be an integer from 0 to 255')
+    farewell.reasonCode = reasonCode
+  }
+  if (properties !== undefined) {
+    if (typeof properties !== 'object' || properties === null) throw new InvalidArgumentError('end properties must be an object')
+    farewell.properties = { ...properties }
+  }
+  return farewell
 }

@@ -48,6 +48,8 @@ export class Outgoing<Op> {
   private readonly queue = new Fifo<Entry<Op>>()
   private readonly inflight = new InFlight<Entry<Op>>()
   private publishesInFlight = 0
+  /** The packet id of the entry written last, which a broker's DISCONNECT may blame. */
+  private lastSentId: number | undefined
 
   constructor(private readonly queueLimit: number) {}
 
@@ -75,6 +77,8 @@ export class Outgoing<Op> {
       if (!head) return
       if (isPublish(head) && head.packet.qos === 0) {
         this.queue.shift()
+        // Written last now, so no entry in flight is to blame for what the broker says next.
+        this.lastSentId = undefined
         sink.done(head, sink.send(head.packet))
         continue
       }
@@ -112,10 +116,30 @@ export class Outgoing<Op> {
   /** Sends an entry's packet; one that cannot be sent leaves flight at once, failed. */
   private sendInFlight(id: number, entry: Entry<Op>, packet: PublishPacket | SubscribePacket | UnsubscribePacket, sink: OutgoingSink<Op>): void {
     const failure = sink.send(packet)
-    if (!failure) return
+    if (!failure) {
+      this.lastSentId = id
+      return
+    }
+    this.take(id, entry)
+    sink.done(entry, failure)
+  }
+
+  /**
+   * Takes the entry written last out of flight, if it is still unacknowledged: the broker closed
+   * the connection over it, and sending it again would only close the next one too.
+   */
+  takeLastSent(): Entry<Op> | undefined {
+    const id = this.lastSentId
+    const entry = id === undefined ? undefined : this.inflight.get(id)
+    if (id === undefined || !entry || (isPublish(entry) && entry.pubrec)) return undefined
+    this.take(id, entry)
+    return entry
+  }
+
+  private take(id: number, entry: Entry<Op>): void {
     this.inflight.delete(id)
     if (isPublish(entry)) this.publishesInFlight--
-    sink.done(entry, failure)
+    if (this.lastSentId === id) this.lastSentId = undefined
   }
 
   /**
@@ -133,8 +157,7 @@ export class Outgoing<Op> {
     }
     const expected = entry.packet.qos === 1 ? 'puback' : entry.pubrec ? 'pubcomp' : 'pubrec'
     if (ack.cmd !== expected) return undefined
-    this.inflight.delete(ack.messageId)
-    this.publishesInFlight--
+    this.take(ack.messageId, entry)
     return entry
   }
 
@@ -142,7 +165,7 @@ export class Outgoing<Op> {
   acknowledgeSubscription(kind: 'subscribe' | 'unsubscribe', id: number): SubscriptionEntry<Op> | undefined {
     const entry = this.inflight.get(id)
     if (!entry || isPublish(entry) || entry.packet.cmd !== kind) return undefined
-    this.inflight.delete(id)
+    this.take(id, entry)
     return entry
   }
 
@@ -151,6 +174,7 @@ export class Outgoing<Op> {
     const all = [...this.inflight.entries()].map(([, entry]) => entry)
     this.inflight.clear()
     this.publishesInFlight = 0
+    this.lastSentId = undefined
     return all.concat(this.queue.drain())
   }
 }

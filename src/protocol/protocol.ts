@@ -25,6 +25,7 @@ import {
   OfflineError,
   ProtocolError,
   QueueFullError,
+  ReasonCodeError,
   TransportError,
 } from '../errors.js'
 import { encode } from '../codec/encode.js'
@@ -40,6 +41,7 @@ import {
   type PublishResult,
   publishResult,
   refusesVersion,
+  faultsThePacket,
   reasonText,
   subackOutcome,
   unsubackError,
@@ -115,6 +117,8 @@ export class Protocol<Op> {
   private id: string
   /** The CONNACK of the current connection, or of the last one. */
   private lastConnack: ConnackPacket | undefined
+  /** The DISCONNECT end() sends. */
+  private farewell: DisconnectPacket = { cmd: 'disconnect' }
   /** What the current connection's broker said it cannot take (MQTT 5); none until its CONNACK. */
   private limits: ConnackProperties | undefined
   private readonly outgoing: Outgoing<Op>
@@ -292,7 +296,7 @@ export class Protocol<Op> {
       if (this.online) this.connect()
     } else if (this.life === 'closing') {
       // Still an intended end: DISCONNECT, so the broker does not publish the will.
-      this.send({ cmd: 'disconnect' })
+      this.send(this.farewell)
       this.actions.push({ type: 'close' })
       this.toClosed()
     }
@@ -351,12 +355,16 @@ export class Protocol<Op> {
    * (or endTimeout passed), DISCONNECT goes out and the socket closes. With `force`, or without a
    * connection, it closes at once and what is pending fails with ClientClosedError.
    */
-  end(force: boolean, now: number): Array<Action<Op>> {
+  end(force: boolean, now: number, farewell?: Omit<DisconnectPacket, 'cmd'>): Array<Action<Op>> {
     this.now = now
+    if (this.life === 'closing' || this.life === 'closed') return this.take()
+    // The DISCONNECT that goes out, now or once what is pending settles: MQTT 5 may give a reason
+    // (0x04 asks the broker to publish the will) and a new session expiry.
+    if (farewell && this.version === 5) this.farewell = { cmd: 'disconnect', ...farewell }
     switch (this.life) {
       case 'connected':
         if (force) {
-          this.send({ cmd: 'disconnect' })
+          this.send(this.farewell)
           this.actions.push({ type: 'close' })
           this.toClosed()
         } else {
@@ -452,7 +460,7 @@ export class Protocol<Op> {
 
   private finishEnding(): void {
     if (this.life !== 'closing' || !this.outgoing.idle) return
-    this.send({ cmd: 'disconnect' })
+    this.send(this.farewell)
     this.actions.push({ type: 'close' })
     this.toClosed()
   }
@@ -499,6 +507,13 @@ export class Protocol<Op> {
   }
 
   private onDisconnect(packet: DisconnectPacket): void {
+    if (faultsThePacket(packet.reasonCode)) {
+      // The operation just written is one the broker will never take: it fails with the
+      // broker's reason, out of the queue and the store, and the connection is made again without it.
+      const blamed = this.outgoing.takeLastSent()
+      const what = blamed?.packet.cmd === 'publish' ? 'Publish' : blamed?.packet.cmd === 'subscribe' ? 'Subscribe' : 'Unsubscribe'
+      if (blamed) this.settle(blamed, new ReasonCodeError(what, packet.reasonCode, packet.properties))
+    }
     const error = new ConnectionClosedError(disconnectMessage(packet))
     // Another connection took our session over: taking it back would knock that one off, and so
     // on forever (two tabs with one client id), so this client stops.

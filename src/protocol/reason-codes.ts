@@ -73,6 +73,16 @@ export function isPermanentRefusal(code: number, protocolVersion: 4 | 5): boolea
   return [1, 0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c].includes(code)
 }
 
+/**
+ * DISCONNECT reasons that blame the packet just received, not the connection: the message (or
+ * subscription) is one the broker will never take, so it must not be sent again.
+ */
+const FAULTS_THE_PACKET = new Set([0x8f, 0x90, 0x93, 0x94, 0x95, 0x97, 0x99, 0x9a, 0x9b, 0x9e, 0xa1, 0xa2])
+
+export function faultsThePacket(code: number | undefined): code is number {
+  return code !== undefined && FAULTS_THE_PACKET.has(code)
+}
+
 /** What the broker granted for one filter: the QoS, or a failure code of 0x80 and above. */
 export interface Granted {
   topic: string

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { MAX_REMAINING_LENGTH } from '../../../src/codec/limits.js'
 import type { ProtocolVersion } from '../../../src/codec/packets.js'
 import {
+  buildFarewell,
   buildPublish,
   buildSubscriptions,
   buildUnsubscriptions,
@@ -258,5 +259,21 @@ describe('buildUnsubscriptions', () => {
     const err = thrown(InvalidTopicError, () => buildUnsubscriptions(target))
     expect(err.code).toBe('INVALID_TOPIC')
     expect(err.message).toMatch(why)
+  })
+})
+
+describe('buildFarewell', () => {
+  it('gives nothing for a plain end, and the reason code and properties asked for on MQTT 5', () => {
+    expect(buildFarewell({}, 4)).toBeUndefined()
+    expect(buildFarewell({ force: true }, 5)).toBeUndefined()
+    expect(buildFarewell({ reasonCode: 4, properties: { sessionExpiryInterval: 0 } }, 5)).toEqual({ reasonCode: 4, properties: { sessionExpiryInterval: 0 } })
+  })
+
+  it('refuses a reason or properties on 3.1.1, a code that is not a byte, and properties that are not an object', () => {
+    expect(() => buildFarewell({ reasonCode: 4 }, 4)).toThrow(InvalidArgumentError)
+    expect(() => buildFarewell({ reasonCode: 256 }, 5)).toThrow(/reasonCode must be an integer from 0 to 255/)
+    expect(() => buildFarewell({ reasonCode: 1.5 }, 5)).toThrow(InvalidArgumentError)
+    expect(() => buildFarewell({ properties: 'x' }, 5)).toThrow(/end properties must be an object/)
+    expect(() => buildFarewell(null, 5)).toThrow(/end options must be an object/)
   })
 })

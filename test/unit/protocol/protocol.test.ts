@@ -1907,3 +1907,55 @@ describe('what an acknowledgement says, reported whole', () => {
     expect(unsubError).toMatchObject({ reasonCode: 0x8f, reasonString: 'bad' })
   })
 })
+
+describe('a message the broker will never take', () => {
+  it('fails the publish a DISCONNECT blames (0x95 packet too large) and reconnects without it', () => {
+    const p = connected({ protocolVersion: 5 })
+    p.publish(1, pub('ok', 1), 1)
+    p.publish(2, pub('poison', 1), 1)
+    const actions = p.packetReceived({ cmd: 'disconnect', reasonCode: 0x95, properties: { reasonString: 'too big' } }, 2)
+    const [s] = settled(actions)
+    expect(s?.op).toBe(2)
+    expect(s?.error).toBeInstanceOf(ReasonCodeError)
+    expect(s?.error).toMatchObject({ reasonCode: 0x95, reasonString: 'too big' })
+    expect(p.state).toBe('reconnecting')
+    p.open(3)
+    p.connectionOpened(3)
+    const resent = p.packetReceived({ cmd: 'connack', sessionPresent: true, reasonCode: 0 }, 3)
+    expect(topics(resent)).toEqual(['ok'])
+  })
+
+  it('blames nothing when the last thing written was a QoS 0 message, or on a DISCONNECT about the connection', () => {
+    const p = connected({ protocolVersion: 5 })
+    p.publish(1, pub('a', 1), 1)
+    p.publish(2, pub('b', 0), 1)
+    expect(settled(p.packetReceived({ cmd: 'disconnect', reasonCode: 0x97 }, 2))).toEqual([])
+    const q = connected({ protocolVersion: 5 })
+    q.publish(1, pub('a', 1), 1)
+    expect(settled(q.packetReceived({ cmd: 'disconnect', reasonCode: 0x8b }, 2))).toEqual([])
+  })
+
+  it('fails a SUBSCRIBE the broker disconnects over (0xA2 wildcards not supported)', () => {
+    const p = connected({ protocolVersion: 5 })
+    p.subscribe(1, { cmd: 'subscribe', subscriptions: [{ topic: 'a/#', qos: 0 }] }, 1)
+    const [s] = settled(p.packetReceived({ cmd: 'disconnect', reasonCode: 0xa2 }, 2))
+    expect(s).toMatchObject({ op: 1, error: { reasonCode: 0xa2 } })
+  })
+})
+
+describe('ending with a reason (MQTT 5)', () => {
+  it('sends the DISCONNECT reason code and properties given to end, now or once what is pending settles', () => {
+    const p = connected({ protocolVersion: 5 })
+    const farewell = { reasonCode: 0x04, properties: { sessionExpiryInterval: 0 } }
+    expect(sent(p.end(true, 1, farewell))).toEqual([{ cmd: 'disconnect', ...farewell }])
+    const q = connected({ protocolVersion: 5 })
+    q.publish(1, pub('a', 1), 1)
+    expect(sent(q.end(false, 2, farewell))).toEqual([])
+    expect(sent(q.packetReceived({ cmd: 'puback', messageId: 1 }, 3))).toEqual([{ cmd: 'disconnect', ...farewell }])
+  })
+
+  it('sends a bare DISCONNECT on 3.1.1 whatever end was given', () => {
+    const p = connected({ protocolVersion: 4 })
+    expect(sent(p.end(true, 1, { reasonCode: 0x04 }))).toEqual([{ cmd: 'disconnect' }])
+  })
+})
