@@ -1,7 +1,7 @@
 import mqtt from 'mqtt'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BrokerLimitError, type ClientOptions, ConnectionClosedError, connect, connectAsync, type MqttClient } from '../../src/index.js'
+import { BrokerLimitError, type ClientOptions, ConnectionClosedError, connect, connectAsync, type MqttClient, ReasonCodeError } from '../../src/index.js'
 import type { Packet } from '../../src/codec/packets.js'
 import { startAedesBroker } from '../support/aedes-broker.js'
 import type { Broker } from '../support/brokers.js'
@@ -111,6 +111,21 @@ describe('against a Mosquitto with small limits', () => {
     expect([...((await received) ?? [])]).toEqual([1, 2, 250])
   })
 
+  it('has the broker publish the will when end() gives reason 0x04, and not on a plain end', async () => {
+    const p = await peer(broker.url)
+    const willTopic = unique('will')
+    await p.subscribeAsync(willTopic, { qos: 1 })
+    const wills: string[] = []
+    p.on('message', (topic, payload) => topic === willTopic && wills.push(payload.toString()))
+    const plain = await client(broker.url, { will: { topic: willTopic, payload: 'plain', qos: 1 } })
+    await plain.end()
+    const withWill = await client(broker.url, { will: { topic: willTopic, payload: 'asked', qos: 1 } })
+    await withWill.end({ reasonCode: 0x04 })
+    await waitUntil(() => wills.length > 0)
+    await new Promise((r) => setTimeout(r, 200))
+    expect(wills).toEqual(['asked'])
+  })
+
   it('adopts the client id the broker assigns when it is given none', async () => {
     const c = await client(broker.url, { clientId: '' })
     expect(c.clientId).not.toBe('')
@@ -119,6 +134,34 @@ describe('against a Mosquitto with small limits', () => {
 })
 
 describe('a scripted MQTT 5 server, for what Mosquitto does not do over WebSocket', () => {
+  it('fails a message the broker disconnects over, once, and reconnects and delivers the rest without it', async () => {
+    const publishes: string[] = []
+    const broker = await startFakeBroker({
+      protocolVersion: 5,
+      onPacket: (packet, conn) => {
+        if (packet.cmd === 'connect') conn.send({ cmd: 'connack', reasonCode: 0, sessionPresent: true })
+        if (packet.cmd !== 'publish') return
+        publishes.push(packet.topic)
+        if (packet.topic === 'poison') conn.send({ cmd: 'disconnect', reasonCode: 0x99, properties: { reasonString: 'not UTF-8' } })
+        else conn.send({ cmd: 'puback', messageId: packet.messageId, reasonCode: 0 })
+      },
+    })
+    try {
+      const c = connect(broker.url, { WebSocket, protocolVersion: 5, reconnect: { minDelay: 20, maxDelay: 20 } })
+      opened.push(c)
+      c.on('error', () => undefined)
+      const poison = c.publish('poison', 'x', { qos: 1 })
+      const err = await rejection(poison, ReasonCodeError)
+      expect(err).toMatchObject({ reasonCode: 0x99, reasonString: 'not UTF-8' })
+      await c.publish('after', 'y', { qos: 1 })
+      await new Promise((r) => setTimeout(r, 200))
+      expect(publishes).toEqual(['poison', 'after'])
+      expect(broker.connections).toHaveLength(2)
+    } finally {
+      await broker.close()
+    }
+  })
+
   // Mosquitto 2.0.11 does send DISCONNECT 0x8E to a client whose session another connection
   // took, but over WebSocket it closes the socket before the packet is written (seen: the old
   // client gets close code 1006 and no DISCONNECT), so the scripted server sends it.
