@@ -56,6 +56,11 @@ export interface ClientOptions {
   /** Whether QoS 0 publishes wait in the queue while offline (default true) or reject with OfflineError */
   queueQoS0?: boolean
   /**
+   * MQTT 5: send repeated topics as short aliases when the broker takes them ('auto', the
+   * default), or always in full (false). Aliases last one connection.
+   */
+  topicAliases?: 'auto' | false
+  /**
    * Where accepted QoS 1/2 messages are also kept until acknowledged, so that they survive what
    * the client does not (an IndexedDBStore survives a reload). Default: a MemoryStore the client
    * leaves empty, as its own queue already holds each message until it settles.
@@ -81,6 +86,7 @@ export interface ResolvedOptions {
   /** url first, then the failover servers */
   servers: string[]
   queueQoS0: boolean
+  topicAliases: 'auto' | false
   store: Store
   clientId: string
   protocolVersion: ProtocolVersion | 'auto'
@@ -123,6 +129,7 @@ export function resolveOptions(url: string, options: ClientOptions = {}): Resolv
     url,
     servers: [...new Set(servers)],
     queueQoS0: options.queueQoS0 ?? true,
+    topicAliases: topicAliasesOption(options.topicAliases),
     store: options.store ?? new MemoryStore(),
     clientId,
     protocolVersion,
@@ -223,4 +230,10 @@ function randomClientId(): string {
   const bytes = new Uint8Array(4)
   globalThis.crypto.getRandomValues(bytes)
   return `ts-mqtt-ws_${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`
+}
+
+function topicAliasesOption(value: unknown): 'auto' | false {
+  if (value === undefined || value === 'auto') return 'auto'
+  if (value === false) return false
+  throw new InvalidArgumentError("topicAliases must be 'auto' or false")
 }

@@ -57,6 +57,9 @@ export function buildPublish(
     throw new InvalidArgumentError(`message of ${remaining} bytes exceeds the MQTT limit of ${MAX_REMAINING_LENGTH}`)
   }
   if (opts.properties && protocolVersion !== 5) throw new InvalidArgumentError('publish properties need MQTT 5')
+  if (opts.properties?.topicAlias !== undefined) {
+    throw new InvalidArgumentError("topicAlias is the client's to give: it aliases repeated topics itself (the topicAliases option)")
+  }
   const packet: PublishPacket = { cmd: 'publish', topic, payload: wire, qos, retain: opts.retain === true, dup: false }
   if (opts.properties) packet.properties = { ...opts.properties }
   return packet

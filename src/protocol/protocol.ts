@@ -31,6 +31,7 @@ import {
 import { encode } from '../codec/encode.js'
 import { brokerRefuses } from './broker-limits.js'
 import { Keepalive } from './keepalive.js'
+import { TopicAliases } from './topic-aliases.js'
 import { checkMove, hasSocket, type LifeState } from './lifecycle.js'
 import { type Entry, Outgoing, type OutgoingSink } from './outgoing.js'
 import {
@@ -54,6 +55,8 @@ export interface ProtocolOptions extends Pick<ConnectPacket, 'clientId' | 'clean
   protocolVersion: ProtocolVersion | 'auto'
   /** The largest packet we take, announced to an MQTT 5 broker; none announced when absent. */
   maxPacketSize?: number
+  /** MQTT 5: give topics aliases when the broker takes them ('auto', the default), or never. */
+  topicAliases?: 'auto' | false
   /** Most QoS 1/2 publishes awaiting acknowledgement at once; brokers cap this too. */
   maxInflight: number
   /** Most operations waiting to be sent (offline, or behind a full window). */
@@ -94,6 +97,8 @@ export type Action<Op> =
 
 /** DISCONNECT reason: another connection with our client id took the session. */
 const SESSION_TAKEN_OVER = 0x8e
+/** DISCONNECT reason we send when the broker uses a topic alias we never gave it or cannot take. */
+const TOPIC_ALIAS_INVALID = 0x94
 
 /** SUBSCRIBEs made again after a reconnect carry at most this many filters each. */
 const RESUBSCRIBE_BATCH = 50
@@ -117,6 +122,8 @@ export class Protocol<Op> {
   private id: string
   /** The CONNACK of the current connection, or of the last one. */
   private lastConnack: ConnackPacket | undefined
+  /** The current connection's topic aliases; none before its CONNACK. */
+  private aliases = new TopicAliases(0, 0)
   /** The DISCONNECT end() sends. */
   private farewell: DisconnectPacket = { cmd: 'disconnect' }
   /** What the current connection's broker said it cannot take (MQTT 5); none until its CONNACK. */
@@ -402,6 +409,7 @@ export class Protocol<Op> {
 
   private connect(): void {
     this.limits = undefined
+    this.aliases = new TopicAliases(0, 0)
     this.move('connecting')
     this.dueAt = this.now + this.options.connectTimeout
     this.actions.push({ type: 'open', url: this.plan.server })
@@ -478,6 +486,8 @@ export class Protocol<Op> {
     if (assigned) this.id = assigned
     // A broker may want pings sooner (or later) than we asked: its Server Keep Alive rules.
     this.keepalive.setPeriod(1000 * (connack.properties?.serverKeepAlive ?? this.options.keepalive))
+    const aliasesToBroker = this.options.topicAliases === false ? 0 : (connack.properties?.topicAliasMaximum ?? 0)
+    this.aliases = new TopicAliases(this.version === 5 ? (this.options.properties?.topicAliasMaximum ?? 0) : 0, aliasesToBroker)
     const brokerMax = connack.properties?.receiveMaximum
     this.window = brokerMax ? Math.min(this.options.maxInflight, brokerMax) : this.options.maxInflight
     if (!connack.sessionPresent) this.incomingQos2.clear()
@@ -531,6 +541,13 @@ export class Protocol<Op> {
   }
 
   private onPublish(packet: IncomingPublishPacket): void {
+    const topic = this.aliases.resolve(packet)
+    if (topic === undefined) {
+      // A broker bug: tell it why (0x94) before closing; the next connection starts afresh.
+      this.send({ cmd: 'disconnect', reasonCode: TOPIC_ALIAS_INVALID })
+      return this.lose(new ProtocolError(`invalid topic alias ${packet.properties?.topicAlias} from broker`))
+    }
+    packet.topic = topic
     const id = packet.messageId as number
     if (packet.qos === 0) {
       this.actions.push({ type: 'message', packet })
@@ -591,8 +608,9 @@ export class Protocol<Op> {
     }
   }
 
-  /** Sends a packet, or answers why it cannot: it does not encode. */
-  private send(packet: Packet): MqttError | undefined {
+  /** Sends a packet, or answers why it cannot: it does not encode, or the broker would not take it. */
+  private send(given: Packet): MqttError | undefined {
+    const packet = given.cmd === 'publish' ? this.aliases.outgoingPacket(given) : given
     let bytes: Uint8Array
     try {
       bytes = encode(packet, this.version)
@@ -601,6 +619,7 @@ export class Protocol<Op> {
     }
     const refusal = this.isUp() ? brokerRefuses(this.limits, packet, bytes.length) : undefined
     if (refusal) return refusal
+    if (packet.cmd === 'publish') this.aliases.written(packet)
     this.keepalive.sent(this.now)
     this.actions.push({ type: 'send', packet, bytes })
     return undefined

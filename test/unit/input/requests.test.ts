@@ -277,3 +277,9 @@ describe('buildFarewell', () => {
     expect(() => buildFarewell(null, 5)).toThrow(/end options must be an object/)
   })
 })
+
+describe('topic aliases in a publish', () => {
+  it("refuses a topicAlias given by the caller: aliases are the client's to give", () => {
+    expect(() => buildPublish('t', 'x', { properties: { topicAlias: 1 } }, 5)).toThrow(/topicAlias is the client's to give/)
+  })
+})

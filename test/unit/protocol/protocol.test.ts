@@ -1959,3 +1959,55 @@ describe('ending with a reason (MQTT 5)', () => {
     expect(sent(p.end(true, 1, { reasonCode: 0x04 }))).toEqual([{ cmd: 'disconnect' }])
   })
 })
+
+describe('topic aliases through the protocol', () => {
+  it('delivers an alias-only PUBLISH under the topic its alias was given, when we announced a maximum', () => {
+    const p = connected5({}, { properties: { topicAliasMaximum: 5 } })
+    const first = { ...incoming(0), topic: 'a/b', properties: { topicAlias: 2 } }
+    const second = { ...incoming(0), topic: '', properties: { topicAlias: 2 } }
+    expect(messages(p.packetReceived(first, 1)).map((m) => m.topic)).toEqual(['a/b'])
+    expect(messages(p.packetReceived(second, 2)).map((m) => m.topic)).toEqual(['a/b'])
+  })
+
+  it('answers an alias it cannot know with DISCONNECT 0x94 and closes, delivering nothing', () => {
+    const p = connected5({}, { properties: { topicAliasMaximum: 5 } })
+    const actions = p.packetReceived({ ...incoming(1, 1), topic: '', properties: { topicAlias: 4 } }, 1)
+    expect(messages(actions)).toEqual([])
+    expect(sent(actions)).toEqual([{ cmd: 'disconnect', reasonCode: 0x94 }])
+    expect(closes(actions)[0]?.error).toBeInstanceOf(ProtocolError)
+    expect(p.state).toBe('reconnecting')
+  })
+
+  it('forgets incoming aliases with the connection that set them', () => {
+    const p = connected5({}, { properties: { topicAliasMaximum: 5 } })
+    p.packetReceived({ ...incoming(0), topic: 'a', properties: { topicAlias: 1 } }, 1)
+    p.connectionLost(undefined, 2)
+    p.open(2)
+    p.connectionOpened(2)
+    p.packetReceived({ cmd: 'connack', sessionPresent: true, reasonCode: 0 }, 2)
+    expect(closes(p.packetReceived({ ...incoming(0), topic: '', properties: { topicAlias: 1 } }, 3))).toHaveLength(1)
+  })
+
+  it('gives repeated topics aliases when the broker takes them, and a message sent again after a reconnect its full topic', () => {
+    const p = connected5({ topicAliasMaximum: 10 })
+    const wire = [...sent(p.publish(1, pub('t/1', 1), 1)), ...sent(p.publish(2, pub('t/1', 1), 1))] as PublishPacket[]
+    expect(wire.map((w) => [w.topic, w.properties?.topicAlias])).toEqual([
+      ['t/1', 1],
+      ['', 1],
+    ])
+    p.connectionLost(undefined, 2)
+    p.open(2)
+    p.connectionOpened(2)
+    const resent = sent(p.packetReceived({ cmd: 'connack', sessionPresent: true, reasonCode: 0 }, 2)) as PublishPacket[]
+    expect(resent.map((w) => w.topic)).toEqual(['t/1', 't/1'])
+  })
+
+  it("sends every topic in full with topicAliases: false, or to a broker that announces no maximum", () => {
+    const off = connected5({ topicAliasMaximum: 10 }, { topicAliases: false })
+    off.publish(1, pub('t', 0), 1)
+    expect(topics(off.publish(2, pub('t', 0), 1))).toEqual(['t'])
+    const none = connected5({})
+    none.publish(1, pub('t', 0), 1)
+    expect(sent(none.publish(2, pub('t', 0), 1))).toEqual([pub('t', 0)])
+  })
+})
