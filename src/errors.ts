@@ -29,6 +29,7 @@ export type MqttErrorCode =
   | 'OFFLINE'
   | 'TRANSPORT_ERROR'
   | 'BROKER_LIMIT'
+  | 'REQUEST_TIMEOUT'
 
 /** A topic name or filter that MQTT §4.7 forbids. */
 export class InvalidTopicError extends MqttError {
@@ -196,6 +197,14 @@ export class BrokerLimitError extends MqttError {
   constructor(limit: BrokerLimit, message: string) {
     super('BROKER_LIMIT', `${message} (${limit} in the broker's CONNACK)`)
     this.limit = limit
+  }
+}
+
+/** No reply to a request() came within its timeout. */
+export class RequestTimeoutError extends MqttError {
+  declare readonly code: 'REQUEST_TIMEOUT'
+  constructor(topic: string, ms: number) {
+    super('REQUEST_TIMEOUT', `No reply to the request on ${JSON.stringify(truncate(topic))} within ${ms} ms`)
   }
 }
 

@@ -1,6 +1,7 @@
 export { connect, connectAsync } from './client/connect.js'
 export { MqttClient, type EndOptions } from './client/client.js'
 export { Message, type MessageHandler } from './client/message.js'
+export type { RequestOptions, Responder } from './client/request-response.js'
 export type { ClientState, MqttClientEvents } from './client/events.js'
 export type { ClientOptions, ReconnectOptions, WillOptions } from './input/options.js'
 export type { Payload } from './input/payload.js'
@@ -27,6 +28,7 @@ export {
   ProtocolError,
   QueueFullError,
   ReasonCodeError,
+  RequestTimeoutError,
   SubscribeError,
   TransportError,
 } from './errors.js'

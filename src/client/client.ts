@@ -23,8 +23,9 @@ import { Router, type Sink } from '../routing/router.js'
 import { Outbox } from '../store/outbox.js'
 import { Connection } from './connection.js'
 import { TypedEmitter } from './emitter.js'
-import type { ClientState, MqttClientEvents } from './events.js'
+import { type ClientState, type MqttClientEvents, redact, SHOWN } from './events.js'
 import { Message, type MessageHandler } from './message.js'
+import { RequestResponse, type RequestOptions, type Responder } from './request-response.js'
 
 /**
  * One caller operation: the function that settles its Promise, and nothing more, as the
@@ -38,16 +39,6 @@ type ClientAction = Action<PendingOp>
 
 export type { EndOptions }
 
-/** What `client.state` shows: a client still starting is connecting; one closing stays connected until its socket goes. */
-const SHOWN: Record<LifeState, ClientState> = {
-  starting: 'connecting',
-  connecting: 'connecting',
-  connected: 'connected',
-  reconnecting: 'reconnecting',
-  disconnected: 'disconnected',
-  closing: 'connected',
-  closed: 'closed',
-}
 
 /**
  * An MQTT client over WebSocket: a thin translator. The protocol core (protocol/) decides
@@ -69,6 +60,8 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   private deadlineTimer: TimerHandle | undefined
   private deadlineAt = Infinity
   private ending: Promise<void> | undefined
+  /** Made on the first request() or respond(). */
+  private rpc: RequestResponse | undefined
   private ended: (() => void) | undefined
 
   constructor(url: string, options: ClientOptions = {}) {
@@ -124,7 +117,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
    * properties. Rejects with the reason code and the broker's reason string if it refused.
    */
   publish(topic: string, payload: Payload, options?: PublishOptions): Promise<PublishResult | undefined> {
-    return this.request<PublishPacket, PublishResult | undefined>(
+    return this.operation<PublishPacket, PublishResult | undefined>(
       () => buildPublish(topic, payload, options, this.protocol.protocolVersion),
       (packet, op) => {
         this.outbox.accepted(op, packet)
@@ -147,12 +140,12 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
 
   private subscribeWith(target: unknown, options: SubscribeOptions | undefined, sink?: Sink<Message>): Promise<Granted[]> {
     let subscriptions: Subscription[] = []
-    return this.request<Subscription[], Granted[]>(
+    return this.operation<Subscription[], Granted[]>(
       () => buildSubscriptions(target, options, this.protocol.protocolVersion),
       (built, op) => {
         subscriptions = built
         // Routes go in before SUBSCRIBE, so retained messages that follow the SUBACK find their handler.
-        for (const sub of subscriptions) this.router.add(sub, sink)
+        for (const sub of subscriptions) this.router.add(sub, sink, options?.properties)
         const packet: Omit<SubscribePacket, 'messageId'> = { cmd: 'subscribe', subscriptions }
         if (options?.properties) packet.properties = { ...options.properties }
         return this.protocol.subscribe(op, packet, now())
@@ -174,7 +167,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   }
 
   unsubscribe(target: string | string[]): Promise<void> {
-    return this.request<string[], undefined>(
+    return this.operation<string[], undefined>(
       () => buildUnsubscriptions(target),
       (topics, op) => {
         for (const topic of topics) this.router.remove(topic)
@@ -201,6 +194,25 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   }
 
   /**
+   * Publishes a request and resolves with its reply (MQTT 5 request/response: a response topic
+   * only this client subscribes to, and correlation data the reply echoes; on 3.1.1 both ride in
+   * the topic, see the README). Rejects with RequestTimeoutError when no reply comes in time.
+   */
+  request(topic: string, payload: Payload, options?: RequestOptions): Promise<Message> {
+    return this.requestResponse().request(topic, payload, options)
+  }
+
+  /** Answers requests on `filter`: what `responder` returns is published as each one's reply. */
+  respond(filter: string, responder: Responder, options?: SubscribeOptions): Promise<Granted[]> {
+    return this.requestResponse().respond(filter, responder, options)
+  }
+
+  /** The MQTT version this client speaks now (under 'auto', 5 until a broker refuses it). */
+  get protocolVersion(): 4 | 5 {
+    return this.protocol.protocolVersion
+  }
+
+  /**
    * Ends the client. Graceful by default: waits (up to endTimeout) for queued and in-flight
    * messages to settle, then sends DISCONNECT, so the broker does not publish the will.
    * With `force`, sends DISCONNECT at once and rejects what is still pending. On MQTT 5 the
@@ -223,6 +235,19 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
 
   // ---- plumbing ----
 
+  private requestResponse(): RequestResponse {
+    const protocol = this.protocol
+    this.rpc ??= new RequestResponse({
+      get protocolVersion() {
+        return protocol.protocolVersion
+      },
+      publish: (topic, payload, options) => this.publish(topic, payload, options),
+      subscribe: (filter, options, handler) => this.subscribe(filter, options, handler),
+      report: (err) => this.report(err),
+    })
+    return this.rpc
+  }
+
   private async restoreStored(): Promise<void> {
     // Nobody awaits these any more: a failure is reported as an error event.
     const restored = await this.outbox.restore((): PendingOp => (outcome) => {
@@ -237,7 +262,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
    * Runs a caller request: refused in the wrong state, rejected by the checks in `build`, and in
    * either case without touching the wire; otherwise handed to the protocol by `begin`.
    */
-  private request<T, R extends Outcome>(build: () => T, begin: (request: T, op: PendingOp) => ClientAction[]): Promise<R> {
+  private operation<T, R extends Outcome>(build: () => T, begin: (request: T, op: PendingOp) => ClientAction[]): Promise<R> {
     const refusal = this.protocol.refusal()
     if (refusal) return Promise.reject(refusal)
     let request: T
@@ -310,7 +335,8 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     } catch (err) {
       this.report(err)
     }
-    this.router.dispatch(message, (err) => this.report(err))
+    const ids = message.packet.properties?.subscriptionIdentifier
+    this.router.dispatch(message, (err) => this.report(err), typeof ids === 'number' ? [ids] : ids)
   }
 
   /** The events of each move. The state is settled before them, so listeners read where the client is now. */
@@ -357,11 +383,3 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     this.emit('error', err instanceof Error ? err : new Error(String(err)))
   }
 }
-
-/** Passwords never leave the client, not even in packetsend events. */
-function redact(packet: Packet): Packet {
-  if (packet.cmd !== 'connect' || packet.password === undefined) return packet
-  const { password: _secret, ...rest } = packet
-  return rest
-}
-

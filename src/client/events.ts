@@ -1,4 +1,5 @@
 import type { ConnackPacket, DisconnectPacket, IncomingPacket, IncomingPublishPacket, Packet } from '../codec/packets.js'
+import type { LifeState } from '../protocol/lifecycle.js'
 
 /** Where the client is: a plain string, so it can be shown or compared as is. */
 export type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected' | 'closed'
@@ -21,3 +22,22 @@ export interface MqttClientEvents {
   packetsend: [packet: Packet]
   packetreceive: [packet: IncomingPacket]
 }
+
+/** What `client.state` shows: a client still starting is connecting; one closing stays connected until its socket goes. */
+export const SHOWN: Record<LifeState, ClientState> = {
+  starting: 'connecting',
+  connecting: 'connecting',
+  connected: 'connected',
+  reconnecting: 'reconnecting',
+  disconnected: 'disconnected',
+  closing: 'connected',
+  closed: 'closed',
+}
+
+/** Passwords never leave the client, not even in packetsend events. */
+export function redact(packet: Packet): Packet {
+  if (packet.cmd !== 'connect' || packet.password === undefined) return packet
+  const { password: _secret, ...rest } = packet
+  return rest
+}
+

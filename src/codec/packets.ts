@@ -126,11 +126,16 @@ export interface Subscription {
   rh?: 0 | 1 | 2
 }
 
+export interface SubscribeProperties {
+  subscriptionIdentifier?: number
+  userProperties?: UserProperties
+}
+
 export interface SubscribePacket {
   cmd: 'subscribe'
   messageId: number
   subscriptions: Subscription[]
-  properties?: { subscriptionIdentifier?: number; userProperties?: UserProperties }
+  properties?: SubscribeProperties
 }
 
 export interface SubackPacket {

@@ -227,9 +227,14 @@ function integer(name: string, value: unknown, min: number, max: number): number
 }
 
 function randomClientId(): string {
-  const bytes = new Uint8Array(4)
-  globalThis.crypto.getRandomValues(bytes)
-  return `ts-mqtt-ws_${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`
+  return `ts-mqtt-ws_${randomHex(4)}`
+}
+
+/** `bytes` random bytes as hex: for client ids and reply topics no other client guesses. */
+export function randomHex(bytes: number): string {
+  const random = new Uint8Array(bytes)
+  globalThis.crypto.getRandomValues(random)
+  return Array.from(random, (b) => b.toString(16).padStart(2, '0')).join('')
 }
 
 function topicAliasesOption(value: unknown): 'auto' | false {

@@ -11,6 +11,7 @@ import type {
   PublishPacket,
   SubackPacket,
   SubscribePacket,
+  SubscribeProperties,
   Subscription,
   UnsubackPacket,
   UnsubscribePacket,
@@ -72,9 +73,12 @@ export interface ProtocolOptions extends Pick<ConnectPacket, 'clientId' | 'clean
   endTimeout: number
 }
 
+/** A subscription the broker granted, with the MQTT 5 properties its SUBSCRIBE carried. */
+export type GrantedSubscription = Subscription & { properties?: SubscribeProperties }
+
 /** Where the protocol reads the subscriptions the broker granted, to make them again on a fresh session. */
 export interface GrantedSubscriptions {
-  granted(): Subscription[]
+  granted(): GrantedSubscription[]
 }
 
 /** What the protocol asks of the layer that owns the socket. Carried out in order. */
@@ -533,10 +537,14 @@ export class Protocol<Op> {
 
   /** SUBSCRIBE again for every filter the broker had granted, in packets of at most RESUBSCRIBE_BATCH filters. */
   private resubscribe(): void {
-    const granted = this.subscriptions.granted()
-    for (let i = 0; i < granted.length; i += RESUBSCRIBE_BATCH) {
-      const packet: SubscribePacket = { cmd: 'subscribe', messageId: 0, subscriptions: granted.slice(i, i + RESUBSCRIBE_BATCH) }
-      this.outgoing.sendNow({ op: undefined, packet, pubrec: undefined }, this.sink)
+    // A SUBSCRIBE carries one set of properties: filters made with the same identifier and user
+    // properties go together, so each is made again exactly as it was.
+    for (const { properties, subscriptions: granted } of bySubscribeProperties(this.subscriptions.granted())) {
+      for (let i = 0; i < granted.length; i += RESUBSCRIBE_BATCH) {
+        const packet: SubscribePacket = { cmd: 'subscribe', messageId: 0, subscriptions: granted.slice(i, i + RESUBSCRIBE_BATCH) }
+        if (properties) packet.properties = properties
+        this.outgoing.sendNow({ op: undefined, packet, pubrec: undefined }, this.sink)
+      }
     }
   }
 
@@ -635,6 +643,21 @@ export class Protocol<Op> {
     this.actions = []
     return out
   }
+}
+
+/** Subscriptions sorted into runs that share their SUBSCRIBE properties, in first-seen order. */
+function bySubscribeProperties(all: GrantedSubscription[]): Array<{ properties?: SubscribeProperties; subscriptions: Subscription[] }> {
+  const runs = new Map<string, { properties?: SubscribeProperties; subscriptions: Subscription[] }>()
+  for (const { properties, ...subscription } of all) {
+    const key = properties ? JSON.stringify([properties.subscriptionIdentifier, properties.userProperties]) : ''
+    let run = runs.get(key)
+    if (!run) {
+      run = properties ? { properties, subscriptions: [] } : { subscriptions: [] }
+      runs.set(key, run)
+    }
+    run.subscriptions.push(subscription)
+  }
+  return [...runs.values()]
 }
 
 function disconnectMessage(packet: DisconnectPacket): string {

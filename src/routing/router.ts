@@ -1,4 +1,4 @@
-import type { QoS, Subscription } from '../codec/packets.js'
+import type { QoS, SubscribeProperties, Subscription, UserProperties } from '../codec/packets.js'
 import { isWildcardFilter, matchTopic } from './topic-match.js'
 
 /**
@@ -20,7 +20,10 @@ export interface Subscriber<M> {
  */
 type Sinks<M> = Sink<M> | ReadonlyArray<Sink<M>>
 
-/** Filters with the same subscription, packed into one number (see packSubscription). */
+/** A subscription as recorded, with the MQTT 5 properties its SUBSCRIBE carried. */
+export type RecordedSubscription = Subscription & { properties?: SubscribeProperties }
+
+/** Filters with the same subscription and identifier, packed into one number (see packSubscription). */
 type Group<M> = Map<string, Sinks<M>>
 
 /** Where a filter is: its group, its packed subscription, its sinks. */
@@ -45,11 +48,18 @@ export class Router<M extends { topic: string }> {
   private readonly wildcard = new Map<number, Group<M>>()
   /** Filters whose SUBSCRIBE the broker has not granted yet: not worth making again on a fresh session. */
   private readonly unconfirmed = new Set<string>()
+  /** The user properties of the few filters subscribed with some (MQTT 5), to give them again. */
+  private readonly userProperties = new Map<string, UserProperties>()
 
-  /** Records a subscription (its options replace earlier ones for the same filter) and an optional sink. */
-  add(subscription: Subscription, sink?: Sink<M>): void {
+  /**
+   * Records a subscription (its options replace earlier ones for the same filter), the MQTT 5
+   * properties of its SUBSCRIBE, and an optional sink.
+   */
+  add(subscription: Subscription, sink?: Sink<M>, properties?: SubscribeProperties): void {
     const filter = subscription.topic
-    const flags = packSubscription(subscription)
+    const flags = packSubscription(subscription, properties?.subscriptionIdentifier)
+    if (properties?.userProperties) this.userProperties.set(filter, properties.userProperties)
+    else this.userProperties.delete(filter)
     const found = this.find(filter)
     if (!found) this.unconfirmed.add(filter)
     let sinks: Sinks<M> = found?.sinks ?? NO_SINKS
@@ -83,6 +93,7 @@ export class Router<M extends { topic: string }> {
     const found = this.find(filter)
     if (found) this.drop(filter, found)
     this.unconfirmed.delete(filter)
+    this.userProperties.delete(filter)
   }
 
   /** Forgets a filter, ending every sink that listened to it. */
@@ -91,11 +102,17 @@ export class Router<M extends { topic: string }> {
     if (!found) return
     this.drop(filter, found)
     this.unconfirmed.delete(filter)
+    this.userProperties.delete(filter)
     endAll(found.sinks)
   }
 
-  /** Calls every sink whose filter matches the message's topic. A throwing sink does not stop the others. */
-  dispatch(message: M, onError: (err: unknown) => void): void {
+  /**
+   * Calls every sink whose filter matches the message's topic. A throwing sink does not stop the
+   * others. A message that names subscription identifiers (MQTT 5) goes only to the filters with
+   * those identifiers, or with none, and to each sink once however many of its filters match.
+   */
+  dispatch(message: M, onError: (err: unknown) => void, identifiers?: readonly number[]): void {
+    if (identifiers && identifiers.length > 0) return this.dispatchIdentified(message, onError, identifiers)
     for (const group of this.exact.values()) {
       const sinks = group.get(message.topic)
       if (sinks !== undefined) {
@@ -108,18 +125,40 @@ export class Router<M extends { topic: string }> {
     }
   }
 
+  private dispatchIdentified(message: M, onError: (err: unknown) => void, identifiers: readonly number[]): void {
+    const chosen = new Set<Sink<M>>()
+    for (const groups of [this.exact, this.wildcard]) {
+      for (const [flags, group] of groups) {
+        const id = identifierOf(flags)
+        if (id !== 0 && !identifiers.includes(id)) continue
+        for (const [filter, sinks] of group) {
+          if (!matchTopic(filter, message.topic)) continue
+          for (const sink of isList(sinks) ? sinks : [sinks]) chosen.add(sink)
+        }
+      }
+    }
+    for (const sink of chosen) deliverOne(sink, message, onError)
+  }
+
   /** Marks a filter as granted by the broker. */
   confirm(filter: string): void {
     this.unconfirmed.delete(filter)
   }
 
-  /** Every subscription recorded (or only those the broker granted), for re-subscribing on a fresh session. */
-  subscriptions(options: { confirmedOnly?: boolean } = {}): Subscription[] {
-    const out: Subscription[] = []
+  /**
+   * Every subscription recorded (or only those the broker granted), for re-subscribing on a
+   * fresh session; each with the identifier and user properties it was made with, if any.
+   */
+  subscriptions(options: { confirmedOnly?: boolean } = {}): RecordedSubscription[] {
+    const out: RecordedSubscription[] = []
     for (const groups of [this.exact, this.wildcard]) {
       for (const [flags, group] of groups) {
         for (const filter of group.keys()) {
-          if (!options.confirmedOnly || !this.unconfirmed.has(filter)) out.push(unpackSubscription(filter, flags))
+          if (options.confirmedOnly && this.unconfirmed.has(filter)) continue
+          const recorded: RecordedSubscription = unpackSubscription(filter, flags)
+          const properties = propertiesOf(flags, this.userProperties.get(filter))
+          if (properties) recorded.properties = properties
+          out.push(recorded)
         }
       }
     }
@@ -133,6 +172,7 @@ export class Router<M extends { topic: string }> {
       groups.clear()
     }
     this.unconfirmed.clear()
+    this.userProperties.clear()
   }
 
   private find(filter: string): Found<M> | undefined {
@@ -172,16 +212,32 @@ const RAP_GIVEN = 1 << 5
 const RAP = 1 << 6
 const RH_GIVEN = 1 << 7
 const RH_SHIFT = 8
+/** The subscription identifier (MQTT 5, up to 268,435,455) is kept above the option bits, by arithmetic: 38 bits in all. */
+const IDENTIFIER_UNIT = 1 << 10
 
-function packSubscription(s: Subscription): number {
+function packSubscription(s: Subscription, identifier = 0): number {
   let flags: number = s.qos
   if (s.nl !== undefined) flags |= NL_GIVEN | (s.nl ? NL : 0)
   if (s.rap !== undefined) flags |= RAP_GIVEN | (s.rap ? RAP : 0)
   if (s.rh !== undefined) flags |= RH_GIVEN | (s.rh << RH_SHIFT)
-  return flags
+  return flags + identifier * IDENTIFIER_UNIT
 }
 
-function unpackSubscription(topic: string, flags: number): Subscription {
+function identifierOf(packed: number): number {
+  return Math.floor(packed / IDENTIFIER_UNIT)
+}
+
+function propertiesOf(packed: number, userProperties: UserProperties | undefined): SubscribeProperties | undefined {
+  const id = identifierOf(packed)
+  if (id === 0 && !userProperties) return undefined
+  const properties: SubscribeProperties = {}
+  if (id !== 0) properties.subscriptionIdentifier = id
+  if (userProperties) properties.userProperties = userProperties
+  return properties
+}
+
+function unpackSubscription(topic: string, packed: number): Subscription {
+  const flags = packed % IDENTIFIER_UNIT
   const subscription: Subscription = { topic, qos: (flags & 3) as QoS }
   if (flags & NL_GIVEN) subscription.nl = (flags & NL) !== 0
   if (flags & RAP_GIVEN) subscription.rap = (flags & RAP) !== 0

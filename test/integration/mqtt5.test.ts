@@ -47,7 +47,7 @@ afterAll(async () => {
 })
 
 describe('against a Mosquitto with small limits', () => {
-  let broker: Broker & { tcpUrl: string }
+  let broker: Broker & { tcpUrl: string; restart(): Promise<void> }
 
   beforeAll(async () => {
     broker = await startMosquitto({
@@ -124,6 +124,33 @@ describe('against a Mosquitto with small limits', () => {
     await waitUntil(() => wills.length > 0)
     await new Promise((r) => setTimeout(r, 200))
     expect(wills).toEqual(['asked'])
+  })
+
+  it('routes each copy by its subscription identifier, and keeps identifiers when it subscribes again after a restart', async () => {
+    // Mosquitto sends one copy per matching subscription, each naming its own identifier; without
+    // identifiers each copy would reach both handlers, and each handler would run twice.
+    const c = await client(broker.url, { reconnect: { minDelay: 50, maxDelay: 200 } })
+    const base = unique('ids')
+    const [viaPlus, viaHash]: string[][] = [[], []]
+    await c.subscribe(`${base}/+`, { qos: 1, properties: { subscriptionIdentifier: 1 } }, (m) => viaPlus.push(m.topic))
+    await c.subscribe(`${base}/#`, { qos: 1, properties: { subscriptionIdentifier: 2 } }, (m) => viaHash.push(m.topic))
+    const p = await peer(broker.url)
+    await p.publishAsync(`${base}/x`, 'one', { qos: 1 })
+    await waitUntil(() => viaPlus.length >= 1 && viaHash.length >= 1)
+    const sent = written(c)
+    await broker.restart()
+    await waitUntil(() => c.state === 'connected' && sent.filter((s) => s.cmd === 'subscribe').length === 2, 10_000)
+    const again = sent.filter((s) => s.cmd === 'subscribe') as Array<{ properties?: { subscriptionIdentifier?: number } }>
+    expect(again.map((s) => s.properties?.subscriptionIdentifier).sort()).toEqual([1, 2])
+    const p2 = await peer(broker.url)
+    await new Promise((r) => setTimeout(r, 100))
+    await p2.publishAsync(`${base}/y`, 'two', { qos: 1 })
+    await waitUntil(() => viaPlus.length >= 2 && viaHash.length >= 2)
+    await new Promise((r) => setTimeout(r, 200))
+    expect([viaPlus, viaHash]).toEqual([
+      [`${base}/x`, `${base}/y`],
+      [`${base}/x`, `${base}/y`],
+    ])
   })
 
   it('adopts the client id the broker assigns when it is given none', async () => {
@@ -210,6 +237,14 @@ describe('an MQTT 5 client against aedes, which speaks 3.1.1 only', () => {
     expect(errors[0]?.message).toMatch(/does not support MQTT 5/)
     await new Promise((r) => setTimeout(r, 300))
     expect(reconnects).toBe(0)
+  })
+
+  it('does request/response on 3.1.1 between two of our clients, by the topic convention', async () => {
+    const server = await client(broker.url, { protocolVersion: 4 })
+    const service = unique('v4svc')
+    await server.respond(service, (m) => m.text().toUpperCase())
+    const caller = await client(broker.url, { protocolVersion: 4 })
+    expect((await caller.request(service, 'shout', { timeout: 5000 })).text()).toBe('SHOUT')
   })
 
   it("with protocolVersion 'auto' falls back to 3.1.1 and works", async () => {

@@ -83,9 +83,9 @@ export const bugs = [
     edits: [
       {
         file: 'src/client/client.ts',
-        find: '() => buildPublish(topic, payload, options, this.config.protocolVersion),',
+        find: '() => buildPublish(topic, payload, options, this.protocol.protocolVersion),',
         replace:
-          "() => {\n        if (typeof topic === 'string' && /[+#]/.test(topic)) this.connection?.send(plantedEncode({ cmd: 'publish', topic, payload: String(payload), qos: 0, retain: false, dup: false }, 4))\n        return buildPublish(topic, payload, options, this.config.protocolVersion)\n      },",
+          "() => {\n        if (typeof topic === 'string' && /[+#]/.test(topic)) this.connection?.send(plantedEncode({ cmd: 'publish', topic, payload: String(payload), qos: 0, retain: false, dup: false }, 4))\n        return buildPublish(topic, payload, options, this.protocol.protocolVersion)\n      },",
       },
       { file: 'src/client/client.ts', find: "import { TypedEmitter } from './emitter.js'", replace: "import { TypedEmitter } from './emitter.js'\nimport { encode as plantedEncode } from '../codec/encode.js'" },
     ],
@@ -160,8 +160,8 @@ export const bugs = [
     edits: [
       {
         file: 'src/client/client.ts',
-        find: 'this.router.dispatch(message, (err) => this.report(err))',
-        replace: 'this.router.dispatch(message, (err) => this.report(err))\n    if (message.qos === 0) this.router.dispatch(message, (err) => this.report(err))',
+        find: "this.router.dispatch(message, (err) => this.report(err), typeof ids === 'number' ? [ids] : ids)",
+        replace: "this.router.dispatch(message, (err) => this.report(err), typeof ids === 'number' ? [ids] : ids)\n    if (message.qos === 0) this.router.dispatch(message, (err) => this.report(err))",
       },
     ],
     caughtBy: [vitest('test/integration/bench-harness.test.ts', 'receives a QoS 0 flood')],

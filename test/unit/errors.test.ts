@@ -14,6 +14,7 @@ import {
   ProtocolError,
   QueueFullError,
   ReasonCodeError,
+  RequestTimeoutError,
   SubscribeError,
   TransportError,
 } from '../../src/index.js'
@@ -34,6 +35,7 @@ describe('MqttError subclasses', () => {
     [new OfflineError(), 'OfflineError', 'OFFLINE'],
     [new TransportError('why'), 'TransportError', 'TRANSPORT_ERROR'],
     [new BrokerLimitError('maximumQoS', 'why'), 'BrokerLimitError', 'BROKER_LIMIT'],
+    [new RequestTimeoutError('t', 5), 'RequestTimeoutError', 'REQUEST_TIMEOUT'],
   ]
 
   it.each(each)('%s is an MqttError with its own name and code', (error, name, code) => {

@@ -2011,3 +2011,24 @@ describe('topic aliases through the protocol', () => {
     expect(sent(none.publish(2, pub('t', 0), 1))).toEqual([pub('t', 0)])
   })
 })
+
+describe('resubscribing with MQTT 5 properties', () => {
+  it('makes each filter again with the identifier and user properties it had, one SUBSCRIBE per set', () => {
+    const granted = [
+      { topic: 'a', qos: 1 as const, properties: { subscriptionIdentifier: 4 } },
+      { topic: 'b', qos: 0 as const },
+      { topic: 'c', qos: 2 as const, nl: true, properties: { subscriptionIdentifier: 4 } },
+      { topic: 'd', qos: 1 as const, properties: { userProperties: { app: 'x' } } },
+    ]
+    const p = connected({ protocolVersion: 5 }, 0, () => granted)
+    p.connectionLost(undefined, 1)
+    p.open(1)
+    p.connectionOpened(1)
+    const actions = p.packetReceived({ cmd: 'connack', sessionPresent: false, reasonCode: 0 }, 1)
+    expect(sent(actions)).toEqual([
+      { cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'a', qos: 1 }, { topic: 'c', qos: 2, nl: true }], properties: { subscriptionIdentifier: 4 } },
+      { cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: 'b', qos: 0 }] },
+      { cmd: 'subscribe', messageId: 3, subscriptions: [{ topic: 'd', qos: 1 }], properties: { userProperties: { app: 'x' } } },
+    ])
+  })
+})

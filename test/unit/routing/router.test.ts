@@ -279,3 +279,43 @@ describe('MessageIterator', () => {
     expect(returned).toBe(1)
   })
 })
+
+describe('Router with MQTT 5 subscription identifiers', () => {
+  it('gives each filter back with the identifier and user properties it was subscribed with', () => {
+    const r = new Router<M>()
+    r.add({ topic: 'a/+', qos: 1 }, undefined, { subscriptionIdentifier: 268_435_455, userProperties: { app: 'x' } })
+    r.add({ topic: 'b', qos: 2, nl: true, rh: 2 }, undefined, { subscriptionIdentifier: 7 })
+    r.add({ topic: 'c', qos: 0 })
+    const byTopic = (subs: Subscription[]) => [...subs].sort((x, y) => x.topic.localeCompare(y.topic))
+    expect(byTopic(r.subscriptions())).toEqual([
+      { topic: 'a/+', qos: 1, properties: { subscriptionIdentifier: 268_435_455, userProperties: { app: 'x' } } },
+      { topic: 'b', qos: 2, nl: true, rh: 2, properties: { subscriptionIdentifier: 7 } },
+      { topic: 'c', qos: 0 },
+    ])
+  })
+
+  it('forgets an identifier and user properties when the filter is subscribed again without them', () => {
+    const r = new Router<M>()
+    r.add({ topic: 'a', qos: 1 }, undefined, { subscriptionIdentifier: 3, userProperties: { k: 'v' } })
+    r.add({ topic: 'a', qos: 1 })
+    expect(r.subscriptions()).toEqual([{ topic: 'a', qos: 1 }])
+  })
+
+  it('delivers a message naming identifiers to those filters and to unidentified ones, each sink once', () => {
+    const r = new Router<M>()
+    const [one, two, plain, other] = [collect(), collect(), collect(), collect()]
+    const both: number[] = []
+    const handler = (m: M) => both.push(m.n)
+    r.add({ topic: 'a/+', qos: 0 }, one.sink, { subscriptionIdentifier: 1 })
+    r.add({ topic: 'a/#', qos: 0 }, two.sink, { subscriptionIdentifier: 2 })
+    r.add({ topic: 'a/b', qos: 0 }, plain.sink)
+    r.add({ topic: '#', qos: 0 }, other.sink, { subscriptionIdentifier: 3 })
+    r.addSink('a/+', handler as Sink<M>)
+    r.addSink('a/#', handler as Sink<M>)
+    r.dispatch({ topic: 'a/b', n: 1 }, () => undefined, [1, 2])
+    expect([one.got, two.got, plain.got, other.got, both]).toEqual([[1], [1], [1], [], [1]])
+    // Without identifiers every matching filter delivers, as in MQTT 3.1.1.
+    r.dispatch({ topic: 'a/b', n: 2 }, () => undefined)
+    expect([one.got, two.got, plain.got, other.got, both]).toEqual([[1, 2], [1, 2], [1, 2], [2], [1, 2, 2]])
+  })
+})
