@@ -1,4 +1,4 @@
-type Listener = (...args: unknown[]) => void
+type Listener = (arg: unknown) => void
 
 /**
  * The part of Node's EventEmitter mqtt-packet uses, in place of the `events` package (6 KB
@@ -13,13 +13,14 @@ export class EventEmitter {
     return this
   }
 
-  emit(event: string, ...args: unknown[]): boolean {
+  /** mqtt-packet emits one argument: a packet or an error. */
+  emit(event: string, arg?: unknown): boolean {
     const listeners = this.listeners[event]
     if (!listeners || listeners.length === 0) {
-      if (event === 'error') throw args[0]
+      if (event === 'error') throw arg
       return false
     }
-    for (const listener of listeners) listener(...args)
+    for (let i = 0; i < listeners.length; i++) (listeners[i] as Listener)(arg)
     return true
   }
 }
