@@ -21,8 +21,8 @@ function isCodecModule(importer: string | undefined): boolean {
 
 /**
  * Points the `require('buffer')` and `require('events')` inside mqtt-packet and bl at our small
- * modules: Buffer becomes ours (Node's own when present), and `events` turns into an ES import,
- * which an ES build can leave external (a CommonJS require of an external cannot be).
+ * modules: Buffer becomes ours (Node's own when present), and EventEmitter the little one the
+ * codec needs, so no build carries the `events` package.
  * `buffer` can be overridden, so that a test can force the browser's MiniBuffer under Node.
  */
 export function codecShims(shims: { buffer?: string } = {}): Plugin {
@@ -41,9 +41,9 @@ export function codecShims(shims: { buffer?: string } = {}): Plugin {
 }
 
 /**
- * `vite build` writes the ESM and CJS builds, which leave `buffer` and `events` to the consumer
- * (Node's own in Node, the npm packages in a browser bundler); `vite build --mode iife` writes
- * the minified script-tag build with everything inside.
+ * `vite build` writes the ESM and CJS builds; `vite build --mode iife` writes the minified
+ * script-tag build. Each has everything inside but mqtt-packet's own dependencies, which the
+ * codec shims replace: none is left for the consumer to resolve.
  */
 function build(mode: string): UserConfig['build'] {
   const iife = mode === 'iife'
@@ -58,8 +58,6 @@ function build(mode: string): UserConfig['build'] {
       formats: iife ? ['iife'] : ['es', 'cjs'],
       fileName: (format) => (format === 'es' ? 'ts-mqtt-ws.js' : format === 'cjs' ? 'ts-mqtt-ws.cjs' : 'ts-mqtt-ws.iife.js'),
     },
-    // Only our own `events` imports stay external; the codec's go through codecShims first.
-    rollupOptions: { external: iife ? [] : (id, importer) => id === 'events' && !isCodecModule(importer) },
   }
 }
 

@@ -1,27 +1,43 @@
-import { EventEmitter } from 'events'
-
 type Listener<A extends unknown[]> = (...args: A) => void
 
+/** A listener as kept: once() wraps it, and remembers the one given, so off() finds it. */
+type Kept = Listener<unknown[]> & { given?: Listener<unknown[]> }
+
 /**
- * A typed facade over the `events` EventEmitter. It wraps rather than extends, so the public
- * types need nothing from Node. Unlike EventEmitter, an 'error' with no listener is not thrown:
- * the same failure always reaches the caller through a rejected Promise or the 'close' event.
+ * A small typed event emitter with EventEmitter's methods and order: listeners run in the order
+ * added, and one removed while an event is being emitted still hears that event. Unlike Node's
+ * EventEmitter, an 'error' with no listener is not thrown: the same failure always reaches the
+ * caller through a rejected Promise or the 'close' event. (Our own, rather than the `events`
+ * package, which weighs 6 KB minified in a browser bundle.)
  */
 export class TypedEmitter<E extends { [K in keyof E]: unknown[] }> {
-  private readonly emitter = new EventEmitter()
+  /** Replaced on every change, never changed in place, so an emit keeps the list it started with. */
+  private listeners: { [event: string]: readonly Kept[] | undefined } = {}
 
   on<K extends keyof E & string>(event: K, listener: Listener<E[K]>): this {
-    this.emitter.on(event, listener as Listener<unknown[]>)
+    this.listeners[event] = [...(this.listeners[event] ?? []), listener as Kept]
     return this
   }
 
   once<K extends keyof E & string>(event: K, listener: Listener<E[K]>): this {
-    this.emitter.once(event, listener as Listener<unknown[]>)
-    return this
+    const wrapper: Kept = (...args) => {
+      this.off(event, listener)
+      ;(listener as Kept)(...args)
+    }
+    wrapper.given = listener as Kept
+    return this.on(event, wrapper)
   }
 
   off<K extends keyof E & string>(event: K, listener: Listener<E[K]>): this {
-    this.emitter.off(event, listener as Listener<unknown[]>)
+    const list = this.listeners[event]
+    if (!list) return this
+    // The most recently added first, as EventEmitter removes it.
+    for (let i = list.length - 1; i >= 0; i--) {
+      const kept = list[i] as Kept
+      if (kept !== listener && kept.given !== listener) continue
+      this.listeners[event] = list.length === 1 ? undefined : [...list.slice(0, i), ...list.slice(i + 1)]
+      break
+    }
     return this
   }
 
@@ -34,17 +50,19 @@ export class TypedEmitter<E extends { [K in keyof E]: unknown[] }> {
   }
 
   removeAllListeners<K extends keyof E & string>(event?: K): this {
-    if (event === undefined) this.emitter.removeAllListeners()
-    else this.emitter.removeAllListeners(event)
+    if (event === undefined) this.listeners = {}
+    else this.listeners[event] = undefined
     return this
   }
 
   listenerCount<K extends keyof E & string>(event: K): number {
-    return this.emitter.listenerCount(event)
+    return this.listeners[event]?.length ?? 0
   }
 
   protected emit<K extends keyof E & string>(event: K, ...args: E[K]): boolean {
-    if (event === 'error' && this.emitter.listenerCount('error') === 0) return false
-    return this.emitter.emit(event, ...args)
+    const list = this.listeners[event]
+    if (!list) return false
+    for (const listener of list) listener(...args)
+    return true
   }
 }

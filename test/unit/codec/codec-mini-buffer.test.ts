@@ -113,4 +113,10 @@ describe('mqtt-packet on MiniBuffer against mqtt-packet on Node Buffer', () => {
       expect(plain(actual)).toEqual(plain(expected))
     }
   })
+
+  it('throws from generate on a packet it cannot write, as on Node (its small EventEmitter throws an unheard error)', () => {
+    const bad = { cmd: 'subscribe', messageId: 1, subscriptions: [] } as unknown as native.Packet
+    expect(() => native.generate(bad)).toThrow()
+    expect(() => mini.generate(bad)).toThrow()
+  })
 })

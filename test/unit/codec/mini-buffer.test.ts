@@ -10,6 +10,12 @@ describe('MiniBuffer against Node Buffer', () => {
     expect(Mini.byteLength(text)).toBe(Buffer.byteLength(text))
   })
 
+  it('measures bytes by their length, as Node does', () => {
+    const bytes = new Uint8Array([1, 2, 3, 4, 5])
+    expect(Mini.byteLength(bytes)).toBe(Buffer.byteLength(bytes))
+    expect(Mini.byteLength(bytes.buffer)).toBe(5)
+  })
+
   it('makes buffers from arrays (a copy) and ArrayBuffers (a view)', () => {
     const source = [1, 2, 255]
     const copy = Mini.from(source)

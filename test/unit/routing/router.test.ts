@@ -135,6 +135,33 @@ describe('Router sinks and bookkeeping', () => {
     expect(b.sink.ended).toBe(false)
   })
 
+  it('keeps the others, in order, when one of three sinks goes, and leaves them be when a stranger is removed', () => {
+    const r = new Router<M>()
+    const [a, b, c, stranger] = [collect(), collect(), collect(), collect()]
+    r.add({ topic: 't', qos: 0 }, a.sink)
+    r.addSink('t', b.sink)
+    r.addSink('t', c.sink)
+    expect(r.removeSink('t', stranger.sink)).toBe(false)
+    expect(r.removeSink('t', b.sink)).toBe(false)
+    r.dispatch({ topic: 't', n: 1 }, () => undefined)
+    expect([a.got, b.got, c.got]).toEqual([[1], [], [1]])
+    expect(r.removeSink('t', a.sink)).toBe(false)
+    r.dispatch({ topic: 't', n: 2 }, () => undefined)
+    expect([a.got, c.got]).toEqual([[1], [1, 2]])
+  })
+
+  it('calls a handler once for each subscribe that gave it, and still after one of them is removed', () => {
+    const r = new Router<M>()
+    const got: number[] = []
+    const handler = (m: M) => got.push(m.n)
+    r.add({ topic: 't', qos: 0 }, handler)
+    r.add({ topic: 't', qos: 0 }, handler)
+    r.dispatch({ topic: 't', n: 1 }, () => undefined)
+    expect(r.removeSink('t', handler)).toBe(false)
+    r.dispatch({ topic: 't', n: 2 }, () => undefined)
+    expect(got).toEqual([1, 1, 2])
+  })
+
   it('says an unknown filter has no sinks left when asked to remove one', () => {
     const r = new Router<M>()
     expect(r.removeSink('nothing', collect().sink)).toBe(true)
@@ -159,10 +186,47 @@ describe('Router sinks and bookkeeping', () => {
     expect(r.subscriptions()).toEqual([])
   })
 
+  it('keeps delivering to the other filters subscribed alike when one of them is forgotten or changed', () => {
+    const r = new Router<M>()
+    const [a, b, c, d] = [collect(), collect(), collect(), collect()]
+    r.add({ topic: 'a', qos: 1 }, a.sink)
+    r.add({ topic: 'b', qos: 1 }, b.sink)
+    r.add({ topic: 'c/+', qos: 1 }, c.sink)
+    r.add({ topic: 'd/+', qos: 1 }, d.sink)
+    r.forget('a')
+    r.add({ topic: 'c/+', qos: 2 })
+    r.remove('d/+')
+    r.dispatch({ topic: 'b', n: 1 }, () => undefined)
+    r.dispatch({ topic: 'c/x', n: 2 }, () => undefined)
+    expect([a.got, b.got, c.got, d.got]).toEqual([[], [1], [2], []])
+    expect(r.has('b')).toBe(true)
+  })
+
+  it('still finds exact filters of other subscriptions when the last filter of one kind goes', () => {
+    const r = new Router<M>()
+    const [once, kept] = [collect(), collect()]
+    r.add({ topic: 'x', qos: 0 }, once.sink)
+    r.add({ topic: 'y', qos: 2 }, kept.sink)
+    r.remove('x')
+    r.dispatch({ topic: 'y', n: 1 }, () => undefined)
+    expect(kept.got).toEqual([1])
+  })
+
+  it('delivers nothing, and fails nothing, after clear', () => {
+    const r = new Router<M>()
+    const s = collect()
+    r.add({ topic: 'a', qos: 0 }, s.sink)
+    r.clear()
+    const errors: unknown[] = []
+    expect(() => r.dispatch({ topic: 'a', n: 1 }, (e) => errors.push(e))).not.toThrow()
+    expect([s.got, errors]).toEqual([[], []])
+  })
+
   it('ignores the removal of a filter it never recorded', () => {
     const r = new Router<M>()
     const s = collect()
     r.add({ topic: 'a', qos: 0 }, s.sink)
+    expect(() => r.forget('b')).not.toThrow()
     expect(() => r.remove('b')).not.toThrow()
     expect(() => r.remove('b/+')).not.toThrow()
     expect(s.sink.ended).toBe(false)
