@@ -1,5 +1,5 @@
 import { Buffer } from './shims/buffer.js'
-import { parser as createParser } from 'mqtt-packet'
+import ParserClass from 'mqtt-packet/parser.js'
 import type { Packet as WirePacket, Parser } from 'mqtt-packet'
 
 /** What mqtt-packet's types call a Buffer: ours is the same at run time (see shims/buffer.ts). */
@@ -30,7 +30,7 @@ export class Decoder {
 
   constructor(options: DecoderOptions) {
     this.maxPacketSize = options.maxPacketSize
-    this.parser = createParser({ protocolVersion: options.protocolVersion })
+    this.parser = ParserClass.parser({ protocolVersion: options.protocolVersion })
     this.parser.on('packet', (p: WirePacket) => {
       this.parsed = p
     })

@@ -14,9 +14,9 @@ import { thrown } from '../../support/expect-error.js'
 type Fault = 'throws' | 'reports nothing' | undefined
 let fault: Fault
 
-vi.mock('mqtt-packet', async (importOriginal) => {
-  const actual = await importOriginal<typeof MqttPacket>()
-  const parser: typeof actual.parser = (options) => {
+vi.mock('mqtt-packet/parser.js', async (importOriginal) => {
+  const actual = (await importOriginal<{ default: { parser: typeof MqttPacket.parser } }>()).default
+  const parser: typeof MqttPacket.parser = (options) => {
     const real = actual.parser(options)
     const parse = real.parse.bind(real)
     real.parse = (buf) => {
@@ -27,7 +27,7 @@ vi.mock('mqtt-packet', async (importOriginal) => {
     }
     return real
   }
-  return { ...actual, parser }
+  return { default: { parser } }
 })
 
 afterEach(() => {

@@ -1,0 +1,117 @@
+import { generate, type Packet as WirePacket } from 'mqtt-packet'
+import { describe, expect, it } from 'vitest'
+import { Decoder } from '../../../src/codec/decoder.js'
+import type { Packet, ProtocolVersion } from '../../../src/codec/packets.js'
+import { writePacket } from '../../../src/codec/write-packet.js'
+
+const bytes = (...b: number[]) => new Uint8Array(b)
+const props5 = { reasonString: 'why', userProperties: { a: '1', b: ['2', '3'] } }
+
+/** Packets a client writes, each as we write it and as mqtt-packet (on Node's Buffer) does. */
+const cases: Array<[string, ProtocolVersion, Packet]> = [
+  ['CONNECT, bare', 4, { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'c', clean: true, keepalive: 60 }],
+  [
+    'CONNECT with credentials and a will',
+    4,
+    {
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clientId: 'client-ü',
+      clean: false,
+      keepalive: 0,
+      username: 'u',
+      password: bytes(0, 255),
+      will: { topic: 'w/t', payload: bytes(1, 2), qos: 2, retain: true },
+    },
+  ],
+  [
+    'CONNECT on MQTT 5 with properties and will properties',
+    5,
+    {
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 5,
+      clientId: 'c5',
+      clean: true,
+      keepalive: 30,
+      username: 'u',
+      password: bytes(9),
+      properties: { sessionExpiryInterval: 300, receiveMaximum: 50, maximumPacketSize: 1_000_000, topicAliasMaximum: 10, requestProblemInformation: true, userProperties: { app: 'x' }, authenticationMethod: 'SCRAM', authenticationData: bytes(7, 7) },
+      will: { topic: 'w', payload: bytes(), qos: 1, retain: false, properties: { willDelayInterval: 5, payloadFormatIndicator: true, messageExpiryInterval: 60, contentType: 'text/plain', responseTopic: 'r', correlationData: bytes(4), userProperties: { k: 'v' } } },
+    },
+  ],
+  [
+    'PUBLISH on MQTT 5 with every publish property',
+    5,
+    {
+      cmd: 'publish',
+      topic: 't/1',
+      payload: bytes(1, 2, 3),
+      qos: 1,
+      messageId: 513,
+      retain: true,
+      dup: true,
+      properties: { payloadFormatIndicator: false, messageExpiryInterval: 70_000, topicAlias: 3, responseTopic: 'resp', correlationData: bytes(8, 9), userProperties: { u: 'v' }, contentType: 'application/json' },
+    },
+  ],
+  ['PUBLISH with an alias alone and a text payload', 5, { cmd: 'publish', topic: '', payload: 'héllo', qos: 0, retain: false, dup: false, properties: { topicAlias: 1 } }],
+  ['PUBACK refusing, with properties', 5, { cmd: 'puback', messageId: 7, reasonCode: 0x87, properties: props5 }],
+  ['PUBREL on MQTT 5 with properties', 5, { cmd: 'pubrel', messageId: 8, reasonCode: 0, properties: props5 }],
+  ['SUBSCRIBE', 4, { cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'a/+', qos: 1 }, { topic: 'b/#', qos: 2 }] }],
+  [
+    'SUBSCRIBE on MQTT 5 with options, an identifier and user properties',
+    5,
+    {
+      cmd: 'subscribe',
+      messageId: 65_535,
+      subscriptions: [{ topic: 'a', qos: 0, nl: true, rap: true, rh: 2 }, { topic: '$share/g/b', qos: 1, rh: 1 }],
+      properties: { subscriptionIdentifier: 268_435_455, userProperties: { k: 'v' } },
+    },
+  ],
+  ['UNSUBSCRIBE', 4, { cmd: 'unsubscribe', messageId: 2, unsubscriptions: ['a', 'b/+'] }],
+  ['UNSUBSCRIBE on MQTT 5 with user properties', 5, { cmd: 'unsubscribe', messageId: 3, unsubscriptions: ['a'], properties: { userProperties: { k: 'v' } } }],
+  ['PINGREQ', 4, { cmd: 'pingreq' }],
+  ['DISCONNECT', 4, { cmd: 'disconnect' }],
+  ['DISCONNECT on MQTT 5 with a reason and properties', 5, { cmd: 'disconnect', reasonCode: 0x04, properties: { sessionExpiryInterval: 0, reasonString: 'bye' } }],
+  ['AUTH', 5, { cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: 'SCRAM', authenticationData: bytes(1, 2) } }],
+]
+
+/** mqtt-packet wants Buffers where we give Uint8Arrays. */
+function asWire(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value)
+  if (Array.isArray(value)) return value.map(asWire)
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asWire(v)]))
+  return value
+}
+
+describe('writePacket', () => {
+  it.each(cases)('writes %s byte for byte as mqtt-packet does', (_, version, packet) => {
+    const ours = writePacket(packet, version)
+    const reference = generate(asWire(packet) as WirePacket, { protocolVersion: version })
+    expect([...ours]).toEqual([...reference])
+  })
+
+  it('writes an MQTT 5 acknowledgement with a reason code alone in its short form, which the decoder reads back', () => {
+    const ours = writePacket({ cmd: 'pubrec', messageId: 4, reasonCode: 0x10 }, 5)
+    expect([...ours]).toEqual([0x50, 3, 0, 4, 0x10])
+    const [decoded] = new Decoder({ protocolVersion: 5, maxPacketSize: 1000 }).push(ours)
+    expect(decoded).toMatchObject({ cmd: 'pubrec', messageId: 4, reasonCode: 0x10 })
+  })
+
+  it('writes a password without a user name on MQTT 5, which mqtt-packet refuses to', () => {
+    const packet: Packet = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'c', clean: true, keepalive: 0, password: bytes(1) }
+    const [decoded] = new Decoder({ protocolVersion: 5, maxPacketSize: 1000 }).push(writePacket(packet, 5))
+    expect(decoded).toMatchObject({ cmd: 'connect', clientId: 'c' })
+    expect([...((decoded as { password?: Uint8Array }).password ?? [])]).toEqual([1])
+  })
+
+  it('refuses what MQTT cannot carry: an empty SUBSCRIBE or UNSUBSCRIBE, a QoS 1 PUBLISH without an id, a string over 65,535 bytes, an unknown property', () => {
+    expect(() => writePacket({ cmd: 'subscribe', messageId: 1, subscriptions: [] }, 4)).toThrow(/at least one filter/)
+    expect(() => writePacket({ cmd: 'unsubscribe', messageId: 1, unsubscriptions: [] }, 4)).toThrow(/at least one filter/)
+    expect(() => writePacket({ cmd: 'publish', topic: 't', payload: 'x', qos: 1, retain: false, dup: false }, 4)).toThrow(/packet id/)
+    expect(() => writePacket({ cmd: 'publish', topic: 'x'.repeat(65_536), payload: '', qos: 0, retain: false, dup: false }, 4)).toThrow(/65535/)
+    const odd = { cmd: 'disconnect', properties: { nonsense: 1 } } as unknown as Packet
+    expect(() => writePacket(odd, 5)).toThrow(/unknown property nonsense/)
+  })
+})
