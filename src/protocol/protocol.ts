@@ -101,6 +101,9 @@ export type Action<Op> =
 
 /** DISCONNECT reason: another connection with our client id took the session. */
 const SESSION_TAKEN_OVER = 0x8e
+/** CONNACK and DISCONNECT reasons that name another server: for one try, or for good. */
+const USE_ANOTHER_SERVER = 0x9c
+const SERVER_MOVED = 0x9d
 /** DISCONNECT reason we send when the broker uses a topic alias we never gave it or cannot take. */
 const TOPIC_ALIAS_INVALID = 0x94
 
@@ -483,7 +486,10 @@ export class Protocol<Op> {
       return
     }
     const code = connack.reasonCode ?? connack.returnCode ?? 0
-    if (code !== 0) return this.refused(code)
+    if (code !== 0) {
+      this.followReference(code, connack.properties?.serverReference)
+      return this.refused(code)
+    }
     this.lastConnack = connack
     this.limits = connack.properties
     const assigned = connack.properties?.assignedClientIdentifier
@@ -520,6 +526,11 @@ export class Protocol<Op> {
     this.lose(error)
   }
 
+  /** MQTT 5 "use another server" (0x9C, for one try) and "server moved" (0x9D, for good). */
+  private followReference(code: number | undefined, reference: string | undefined): void {
+    if (reference !== undefined && (code === USE_ANOTHER_SERVER || code === SERVER_MOVED)) this.plan.redirect(reference, code === SERVER_MOVED)
+  }
+
   private onDisconnect(packet: DisconnectPacket): void {
     if (faultsThePacket(packet.reasonCode)) {
       // The operation just written is one the broker will never take: it fails with the
@@ -528,6 +539,7 @@ export class Protocol<Op> {
       const what = blamed?.packet.cmd === 'publish' ? 'Publish' : blamed?.packet.cmd === 'subscribe' ? 'Subscribe' : 'Unsubscribe'
       if (blamed) this.settle(blamed, new ReasonCodeError(what, packet.reasonCode, packet.properties))
     }
+    this.followReference(packet.reasonCode, packet.properties?.serverReference)
     const error = new ConnectionClosedError(disconnectMessage(packet))
     // Another connection took our session over: taking it back would knock that one off, and so
     // on forever (two tabs with one client id), so this client stops.

@@ -14,16 +14,36 @@ export class ReconnectPlan {
   private failures = 0
   private index = 0
   private upSince: number | undefined
+  private readonly servers: string[]
+  /** Where a broker sent us for one try (MQTT 5 "use another server"). */
+  private sentTo: string | undefined
+  /** A broker sent us elsewhere: the next try goes there at once. */
+  private jump = false
 
   constructor(
-    private readonly servers: readonly string[],
+    servers: readonly string[],
     private readonly options: ReconnectOptions,
     private readonly random: () => number = Math.random,
-  ) {}
+  ) {
+    this.servers = [...servers]
+  }
 
   /** The server to connect to now. */
   get server(): string {
-    return this.servers[this.index] as string
+    return this.sentTo ?? (this.servers[this.index] as string)
+  }
+
+  /**
+   * The broker named another server (MQTT 5 Server Reference): the next try goes there at once,
+   * once only, or for good in place of this one when the broker has `moved`. A reference that is
+   * not a WebSocket URL or a host[:port] is ignored.
+   */
+  redirect(reference: string, moved: boolean): void {
+    const url = serverUrl(reference, this.server)
+    if (!url) return
+    if (moved) this.servers[this.index] = url
+    this.sentTo = moved ? undefined : url
+    this.jump = true
   }
 
   connected(now: number): void {
@@ -37,7 +57,29 @@ export class ReconnectPlan {
     this.upSince = undefined
     if (!this.options || this.failures >= this.options.maxAttempts) return undefined
     this.failures++
+    if (this.jump) {
+      this.jump = false
+      return 0
+    }
+    this.sentTo = undefined
     this.index = (this.index + 1) % this.servers.length
     return backoffDelay(this.level++, this.options, this.random)
+  }
+}
+
+/**
+ * A Server Reference as a URL to connect to: a WebSocket URL as it is, or a host[:port] put in
+ * place of the current server's; the first of several. Undefined for anything else.
+ */
+export function serverUrl(reference: string, current: string): string | undefined {
+  const first = reference.trim().split(/\s+/)[0] ?? ''
+  try {
+    if (/^wss?:\/\//i.test(first)) return new URL(first).href
+    if (!/^[\w.-]+(:\d+)?$|^\[[\da-f:]+\](:\d+)?$/i.test(first)) return undefined
+    const url = new URL(current)
+    url.host = first
+    return url.href
+  } catch {
+    return undefined
   }
 }

@@ -161,6 +161,26 @@ describe('against a Mosquitto with small limits', () => {
 })
 
 describe('a scripted MQTT 5 server, for what Mosquitto does not do over WebSocket', () => {
+  it('follows a CONNACK 0x9C to the server it names, trying the first server once, not in a loop', async () => {
+    const target = await startFakeBroker({ protocolVersion: 5, onPacket: (packet, conn) => packet.cmd === 'connect' && conn.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false }) })
+    const first = await startFakeBroker({
+      protocolVersion: 5,
+      onPacket: (packet, conn) => {
+        if (packet.cmd === 'connect') conn.send({ cmd: 'connack', reasonCode: 0x9c, sessionPresent: false, properties: { serverReference: `127.0.0.1:${target.port}` } })
+      },
+    })
+    try {
+      const c = connect(first.url, { WebSocket, protocolVersion: 5, reconnect: { minDelay: 20, maxDelay: 20 } })
+      opened.push(c)
+      c.on('error', () => undefined)
+      await waitUntil(() => c.connected)
+      expect(first.connections).toHaveLength(1)
+      expect(target.connections).toHaveLength(1)
+    } finally {
+      await Promise.all([first.close(), target.close()])
+    }
+  })
+
   it('fails a message the broker disconnects over, once, and reconnects and delivers the rest without it', async () => {
     const publishes: string[] = []
     const broker = await startFakeBroker({

@@ -2032,3 +2032,22 @@ describe('resubscribing with MQTT 5 properties', () => {
     ])
   })
 })
+
+describe('sent to another server (MQTT 5)', () => {
+  it('on CONNACK 0x9C with a Server Reference, opens that server at once, once, then goes back to its own', () => {
+    const p = opening({ protocolVersion: 5 })
+    p.connectionOpened(0)
+    p.packetReceived({ cmd: 'connack', sessionPresent: false, reasonCode: 0x9c, properties: { serverReference: 'other:9001' } }, 1)
+    expect(p.state).toBe('reconnecting')
+    expect(p.nextDeadline()).toBe(1)
+    expect(p.tick(1)).toContainEqual({ type: 'open', url: 'ws://other:9001/' })
+    p.connectionLost(undefined, 2)
+    expect(p.tick(2 + 1000)).toContainEqual({ type: 'open', url: SERVERS[1] })
+  })
+
+  it('on DISCONNECT 0x9D with a Server Reference, moves to that server for good', () => {
+    const p = connected5({})
+    p.packetReceived({ cmd: 'disconnect', reasonCode: 0x9d, properties: { serverReference: 'ws://new/' } }, 1)
+    expect(p.tick(1)).toContainEqual({ type: 'open', url: 'ws://new/' })
+  })
+})

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ReconnectPlan } from '../../../src/protocol/reconnect.js'
+import { ReconnectPlan, serverUrl } from '../../../src/protocol/reconnect.js'
 
 const options = { minDelay: 1000, maxDelay: 8000, factor: 2, jitter: false, maxAttempts: Infinity, resetAfter: 10_000 }
 
@@ -53,5 +53,44 @@ describe('ReconnectPlan', () => {
     const random = [0.1, 0.5, 0.9]
     const delays = random.map((r) => new ReconnectPlan(['ws://a'], { ...options, jitter: true }, () => r).next(0))
     expect(delays).toEqual([100, 500, 900])
+  })
+})
+
+describe('ReconnectPlan, sent to another server (MQTT 5 Server Reference)', () => {
+  it('tries the named server next, at once and once only, then goes back to its own turn', () => {
+    const plan = new ReconnectPlan(['ws://a/mqtt', 'ws://b/mqtt'], options)
+    plan.redirect('elsewhere:9001', false)
+    expect(plan.next(0)).toBe(0)
+    expect(plan.server).toBe('ws://elsewhere:9001/mqtt')
+    expect(plan.next(1)).toBe(1000)
+    expect(plan.server).toBe('ws://b/mqtt')
+  })
+
+  it('puts a server that moved in place of the old one for good', () => {
+    const plan = new ReconnectPlan(['ws://a', 'ws://b'], options)
+    plan.redirect('wss://new.example/mqtt', true)
+    expect(plan.next(0)).toBe(0)
+    expect(plan.server).toBe('wss://new.example/mqtt')
+    plan.next(1)
+    plan.next(2)
+    expect(plan.server).toBe('wss://new.example/mqtt')
+  })
+
+  it('ignores a reference that is neither a WebSocket URL nor a host and port', () => {
+    const plan = new ReconnectPlan(['ws://a'], options)
+    plan.redirect('tcp://x:1883', false)
+    plan.redirect('@@@', true)
+    expect(plan.next(0)).toBe(1000)
+    expect(plan.server).toBe('ws://a')
+  })
+})
+
+describe('serverUrl', () => {
+  it('keeps a WebSocket URL, puts a host[:port] into the current URL, and takes the first of several', () => {
+    expect(serverUrl('wss://x.example:8443/ws', 'ws://a/mqtt')).toBe('wss://x.example:8443/ws')
+    expect(serverUrl('b.example:9001', 'wss://a.example/mqtt?x=1')).toBe('wss://b.example:9001/mqtt?x=1')
+    expect(serverUrl('[::1]:9001 other:1', 'ws://a/')).toBe('ws://[::1]:9001/')
+    expect(serverUrl('mqtt://x', 'ws://a/')).toBeUndefined()
+    expect(serverUrl('', 'ws://a/')).toBeUndefined()
   })
 })
