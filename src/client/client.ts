@@ -1,5 +1,6 @@
-import type { ConnackPacket, IncomingPacket, Packet, PublishPacket, SubscribePacket, Subscription } from '../codec/packets.js'
-import { SubscribeError } from '../errors.js'
+import type { AuthPacket, ConnackPacket, IncomingPacket, PublishPacket, SubscribePacket, Subscription } from '../codec/packets.js'
+import { type MqttError, SubscribeError } from '../errors.js'
+import { askHook } from './authentication.js'
 import {
   buildFarewell,
   buildPublish,
@@ -199,12 +200,24 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
    * the topic, see the README). Rejects with RequestTimeoutError when no reply comes in time.
    */
   request(topic: string, payload: Payload, options?: RequestOptions): Promise<Message> {
-    return this.requestResponse().request(topic, payload, options)
+    return (this.rpc ??= new RequestResponse(this, (err) => this.report(err))).request(topic, payload, options)
   }
 
   /** Answers requests on `filter`: what `responder` returns is published as each one's reply. */
   respond(filter: string, responder: Responder, options?: SubscribeOptions): Promise<Granted[]> {
-    return this.requestResponse().respond(filter, responder, options)
+    return (this.rpc ??= new RequestResponse(this, (err) => this.report(err))).respond(filter, responder, options)
+  }
+
+  /**
+   * Re-authenticates on the live connection (MQTT 5 enhanced authentication): sends AUTH with
+   * `authenticationData`; the broker's challenges go to the onAuth option; resolves once the
+   * broker accepts.
+   */
+  reauthenticate(authenticationData?: Uint8Array): Promise<undefined> {
+    return this.operation<undefined, undefined>(
+      () => undefined,
+      (_, op) => this.protocol.reauthenticate(op, authenticationData, now()),
+    )
   }
 
   /** The MQTT version this client speaks now (under 'auto', 5 until a broker refuses it). */
@@ -234,19 +247,6 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   }
 
   // ---- plumbing ----
-
-  private requestResponse(): RequestResponse {
-    const protocol = this.protocol
-    this.rpc ??= new RequestResponse({
-      get protocolVersion() {
-        return protocol.protocolVersion
-      },
-      publish: (topic, payload, options) => this.publish(topic, payload, options),
-      subscribe: (filter, options, handler) => this.subscribe(filter, options, handler),
-      report: (err) => this.report(err),
-    })
-    return this.rpc
-  }
 
   private async restoreStored(): Promise<void> {
     // Nobody awaits these any more: a failure is reported as an error event.
@@ -306,9 +306,20 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
         case 'error':
           this.report(action.error)
           break
+        case 'auth':
+          this.answerChallenge(action.connection, action.packet)
+          break
       }
     }
     this.scheduleDeadline()
+  }
+
+  /** Asks the onAuth hook for the answer to an AUTH challenge; it may take its time. */
+  private answerChallenge(connection: number, challenge: AuthPacket): void {
+    askHook(this.config.onAuth, challenge).then(
+      (answer) => this.run(this.protocol.authenticate(connection, answer, now())),
+      (err: MqttError) => this.run(this.protocol.authenticationFailed(connection, err, now())),
+    )
   }
 
   private openConnection(url: string): void {

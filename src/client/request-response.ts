@@ -23,7 +23,6 @@ export interface PubSub {
   readonly protocolVersion: 4 | 5
   publish(topic: string, payload: Payload, options?: PublishOptions): Promise<PublishResult | undefined>
   subscribe(filter: string, options: SubscribeOptions, handler: MessageHandler): Promise<Granted[]>
-  report(err: unknown): void
 }
 
 // On MQTT 3.1.1, with no response topic or correlation data in the packet, both ride in the topic:
@@ -43,7 +42,11 @@ export class RequestResponse {
   /** Unique to this client, so no other client's replies reach it. */
   private readonly replyId = randomHex(8)
 
-  constructor(private readonly client: PubSub) {}
+  constructor(
+    private readonly client: PubSub,
+    /** Where a responder's failure goes: nobody awaits it. */
+    private readonly report: (err: unknown) => void,
+  ) {}
 
   async request(topic: string, payload: Payload, options: RequestOptions = {}): Promise<Message> {
     const timeout = options.timeout ?? 30_000
@@ -83,7 +86,7 @@ export class RequestResponse {
       void (async () => {
         const answer = (await responder(target.request)) ?? ''
         await this.client.publish(target.topic, answer, { qos: target.request.qos, ...target.options })
-      })().catch((err: unknown) => this.client.report(err))
+      })().catch((err: unknown) => this.report(err))
     })
   }
 

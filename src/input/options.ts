@@ -61,6 +61,12 @@ export interface ClientOptions {
    */
   topicAliases?: 'auto' | false
   /**
+   * MQTT 5 enhanced authentication: answers each AUTH challenge of the broker (its
+   * authenticationData, under the authenticationMethod given in `properties`) with the next
+   * authenticationData. A hook that throws or rejects ends the attempt for good.
+   */
+  onAuth?: AuthHook
+  /**
    * Where accepted QoS 1/2 messages are also kept until acknowledged, so that they survive what
    * the client does not (an IndexedDBStore survives a reload). Default: a MemoryStore the client
    * leaves empty, as its own queue already holds each message until it settles.
@@ -87,6 +93,7 @@ export interface ResolvedOptions {
   servers: string[]
   queueQoS0: boolean
   topicAliases: 'auto' | false
+  onAuth: AuthHook | undefined
   store: Store
   clientId: string
   protocolVersion: ProtocolVersion | 'auto'
@@ -130,6 +137,7 @@ export function resolveOptions(url: string, options: ClientOptions = {}): Resolv
     servers: [...new Set(servers)],
     queueQoS0: options.queueQoS0 ?? true,
     topicAliases: topicAliasesOption(options.topicAliases),
+    onAuth: authHook(options.onAuth),
     store: options.store ?? new MemoryStore(),
     clientId,
     protocolVersion,
@@ -235,6 +243,14 @@ export function randomHex(bytes: number): string {
   const random = new Uint8Array(bytes)
   globalThis.crypto.getRandomValues(random)
   return Array.from(random, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+/** What the broker sent in an AUTH challenge, and what the hook answers with. */
+export type AuthHook = (challenge: { reasonCode: number; authenticationData?: Uint8Array }) => Uint8Array | undefined | Promise<Uint8Array | undefined>
+
+function authHook(value: unknown): AuthHook | undefined {
+  if (value === undefined || typeof value === 'function') return value as AuthHook | undefined
+  throw new InvalidArgumentError('onAuth must be a function')
 }
 
 function topicAliasesOption(value: unknown): 'auto' | false {

@@ -1,5 +1,6 @@
 import type {
   AckPacket,
+  AuthPacket,
   ConnackPacket,
   ConnackProperties,
   ConnectPacket,
@@ -98,9 +99,14 @@ export type Action<Op> =
   | { type: 'disconnected'; packet: DisconnectPacket }
   /** A failure no caller waits for: a subscription refused when it was made again. */
   | { type: 'error'; error: MqttError }
+  /** The broker's authentication challenge (MQTT 5 AUTH): answer with authenticate(connection, ...). */
+  | { type: 'auth'; packet: AuthPacket; connection: number }
 
 /** DISCONNECT reason: another connection with our client id took the session. */
 const SESSION_TAKEN_OVER = 0x8e
+/** AUTH reasons: another step of the exchange, and a re-authentication started by us. */
+const CONTINUE_AUTHENTICATION = 0x18
+const REAUTHENTICATE = 0x19
 /** CONNACK and DISCONNECT reasons that name another server: for one try, or for good. */
 const USE_ANOTHER_SERVER = 0x9c
 const SERVER_MOVED = 0x9d
@@ -143,6 +149,10 @@ export class Protocol<Op> {
   private window: number
   private online = true
   private hadConnection = false
+  /** Counts connections, so an answer to one's AUTH challenge never goes to the next. */
+  private connections = 0
+  /** The operation a re-authentication settles, while one is under way. */
+  private reauthOp: Op | undefined
   /** A refusal retrying cannot fix, once one came. */
   private refusedForGood: MqttError | undefined
   /** Why the client will not reconnect, once it will not. */
@@ -243,7 +253,7 @@ export class Protocol<Op> {
     this.now = now
     if (!hasSocket(this.life)) return this.take()
     this.keepalive.received(now)
-    if (this.life === 'connecting' && packet.cmd !== 'connack') {
+    if (this.life === 'connecting' && packet.cmd !== 'connack' && packet.cmd !== 'auth') {
       return this.violation(`expected CONNACK first, got ${packet.cmd.toUpperCase()}`)
     }
     switch (packet.cmd) {
@@ -267,6 +277,9 @@ export class Protocol<Op> {
         this.onSubscriptionAck(packet)
         break
       case 'pingresp':
+        break
+      case 'auth':
+        this.onAuth(packet)
         break
       case 'disconnect':
         this.actions.push({ type: 'disconnected', packet })
@@ -365,6 +378,40 @@ export class Protocol<Op> {
   }
 
   /**
+   * The answer to the AUTH challenge of connection `connection` (see the 'auth' action): sent
+   * with our authentication method, unless that connection is gone.
+   */
+  authenticate(connection: number, data: Uint8Array | undefined, now: number): Array<Action<Op>> {
+    this.now = now
+    if (connection !== this.connections || !hasSocket(this.life)) return this.take()
+    this.sendAuth(CONTINUE_AUTHENTICATION, data)
+    return this.take()
+  }
+
+  /** The authentication hook failed: this connection cannot authenticate, nor will the next. */
+  authenticationFailed(connection: number, error: MqttError, now: number): Array<Action<Op>> {
+    this.now = now
+    if (connection !== this.connections || !hasSocket(this.life)) return this.take()
+    this.refusedForGood = error
+    this.lose(error)
+    return this.take()
+  }
+
+  /** Starts a re-authentication on the live connection (MQTT 5); `op` settles when the broker accepts it. */
+  reauthenticate(op: Op, data: Uint8Array | undefined, now: number): Array<Action<Op>> {
+    this.now = now
+    if (!this.options.properties?.authenticationMethod || this.version !== 5) {
+      this.actions.push({ type: 'settle', op, error: new ProtocolError('re-authentication needs MQTT 5 and an authenticationMethod in the CONNECT properties') })
+    } else if (!this.isUp() || this.reauthOp !== undefined) {
+      this.actions.push({ type: 'settle', op, error: new ProtocolError('re-authentication needs a connection with none under way') })
+    } else {
+      this.reauthOp = op
+      this.sendAuth(REAUTHENTICATE, data)
+    }
+    return this.take()
+  }
+
+  /**
    * Ends the client. Graceful while connected: once everything queued and in flight has settled
    * (or endTimeout passed), DISCONNECT goes out and the socket closes. With `force`, or without a
    * connection, it closes at once and what is pending fails with ClientClosedError.
@@ -415,6 +462,7 @@ export class Protocol<Op> {
   }
 
   private connect(): void {
+    this.connections++
     this.limits = undefined
     this.aliases = new TopicAliases(0, 0)
     this.move('connecting')
@@ -430,6 +478,7 @@ export class Protocol<Op> {
 
   /** The connection is gone: reconnect, give up, or finish an end() under way. */
   private afterLoss(cause: MqttError | undefined): void {
+    this.failReauthentication(cause ?? new ConnectionClosedError('Connection closed during re-authentication'))
     if (this.life === 'closing') return this.toClosed()
     const forGood = cause !== undefined && cause === this.refusedForGood
     const delay = forGood ? undefined : this.plan.next(this.now)
@@ -455,6 +504,14 @@ export class Protocol<Op> {
 
   private failAll(error: MqttError): void {
     for (const entry of this.outgoing.drain()) this.settle(entry, error)
+    this.failReauthentication(error)
+  }
+
+  /** A re-authentication lasts one connection: it fails with the connection. */
+  private failReauthentication(error: MqttError): void {
+    if (this.reauthOp === undefined) return
+    this.actions.push({ type: 'settle', op: this.reauthOp, error })
+    this.reauthOp = undefined
   }
 
   private enqueue(entry: Entry<Op>): Array<Action<Op>> {
@@ -529,6 +586,27 @@ export class Protocol<Op> {
   /** MQTT 5 "use another server" (0x9C, for one try) and "server moved" (0x9D, for good). */
   private followReference(code: number | undefined, reference: string | undefined): void {
     if (reference !== undefined && (code === USE_ANOTHER_SERVER || code === SERVER_MOVED)) this.plan.redirect(reference, code === SERVER_MOVED)
+  }
+
+  /** An AUTH from the broker: a challenge to answer, or (re-authentication) its success. */
+  private onAuth(packet: AuthPacket): void {
+    const method = this.options.properties?.authenticationMethod
+    if (this.version !== 5 || !method || packet.properties?.authenticationMethod !== method) {
+      return this.lose(new ProtocolError('unexpected AUTH from broker'))
+    }
+    if (packet.reasonCode === 0 && this.life === 'connected' && this.reauthOp !== undefined) {
+      this.actions.push({ type: 'settle', op: this.reauthOp })
+      this.reauthOp = undefined
+      return
+    }
+    if (packet.reasonCode !== CONTINUE_AUTHENTICATION) return this.lose(new ProtocolError(`unexpected AUTH reason 0x${packet.reasonCode.toString(16)} from broker`))
+    this.actions.push({ type: 'auth', packet, connection: this.connections })
+  }
+
+  private sendAuth(reasonCode: number, data: Uint8Array | undefined): void {
+    const properties: NonNullable<AuthPacket['properties']> = { authenticationMethod: this.options.properties?.authenticationMethod as string }
+    if (data) properties.authenticationData = data
+    this.send({ cmd: 'auth', reasonCode, properties })
   }
 
   private onDisconnect(packet: DisconnectPacket): void {

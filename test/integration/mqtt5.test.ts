@@ -181,6 +181,40 @@ describe('a scripted MQTT 5 server, for what Mosquitto does not do over WebSocke
     }
   })
 
+  it('authenticates through a two-step AUTH challenge before CONNACK, and re-authenticates on the live connection', async () => {
+    const text = (b?: Uint8Array) => (b ? Buffer.from(b).toString() : '')
+    const heard: string[] = []
+    const method = 'DEMO-2STEP'
+    const broker = await startFakeBroker({
+      protocolVersion: 5,
+      script: () => {
+        let step = 0
+        return (packet, conn) => {
+          const data = (packet as { properties?: { authenticationData?: Uint8Array } }).properties?.authenticationData
+          if (packet.cmd === 'connect' || packet.cmd === 'auth') heard.push(`${packet.cmd}:${text(data)}`)
+          const auth = (reasonCode: number, d?: string) =>
+            conn.send({ cmd: 'auth', reasonCode, properties: { authenticationMethod: method, ...(d ? { authenticationData: Buffer.from(d) } : {}) } })
+          if (packet.cmd === 'connect') auth(0x18, 'challenge-1')
+          else if (packet.cmd === 'auth' && step === 0) (step++, auth(0x18, 'challenge-2'))
+          else if (packet.cmd === 'auth' && step === 1) (step++, conn.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false, properties: { authenticationMethod: method } }))
+          else if (packet.cmd === 'auth' && step === 2) (step++, auth(0x18, 'again'))
+          else if (packet.cmd === 'auth' && step === 3) (step++, auth(0x00))
+        }
+      },
+    })
+    try {
+      const c = await client(broker.url, {
+        properties: { authenticationMethod: method, authenticationData: new TextEncoder().encode('hello') },
+        onAuth: async ({ authenticationData }) => new TextEncoder().encode(`answer to ${text(authenticationData)}`),
+      })
+      expect(c.connected).toBe(true)
+      await c.reauthenticate(new TextEncoder().encode('refresh'))
+      expect(heard).toEqual(['connect:hello', 'auth:answer to challenge-1', 'auth:answer to challenge-2', 'auth:refresh', 'auth:answer to again'])
+    } finally {
+      await broker.close()
+    }
+  })
+
   it('fails a message the broker disconnects over, once, and reconnects and delivers the rest without it', async () => {
     const publishes: string[] = []
     const broker = await startFakeBroker({

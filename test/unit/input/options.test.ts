@@ -295,6 +295,7 @@ describe('resolveOptions rejects bad input with InvalidArgumentError', () => {
     ['a protocol version given as text', { WebSocket, protocolVersion: '5' }, "protocolVersion must be 4 (MQTT 3.1.1), 5 (MQTT 5.0) or 'auto'"],
     ['clean false with an empty client id', { WebSocket, clean: false, clientId: '' }, 'clean: false needs a clientId'],
     ['topic aliases that are neither auto nor false', { WebSocket, topicAliases: true }, "topicAliases must be 'auto' or false"],
+    ['an onAuth that is not a function', { WebSocket, onAuth: 'x' }, 'onAuth must be a function'],
     ['a password without a user name in 3.1.1', { WebSocket, password: 'p' }, 'MQTT 3.1.1 allows a password only with a username'],
     ['a password that is a number', { WebSocket, username: 'u', password: 42 }, 'password must be a string or Uint8Array'],
     ['a store without close', { WebSocket, store: { load() {}, put() {}, delete() {} } }, 'store must have load, put, delete and close'],

@@ -2051,3 +2051,57 @@ describe('sent to another server (MQTT 5)', () => {
     expect(p.tick(1)).toContainEqual({ type: 'open', url: 'ws://new/' })
   })
 })
+
+describe('enhanced authentication (MQTT 5 AUTH)', () => {
+  const method = { protocolVersion: 5 as const, properties: { authenticationMethod: 'SCRAM' } }
+  const challenge = (reasonCode: number, data?: number[]) => ({
+    cmd: 'auth' as const,
+    reasonCode,
+    properties: { authenticationMethod: 'SCRAM', ...(data ? { authenticationData: new Uint8Array(data) } : {}) },
+  })
+
+  it('hands each challenge before CONNACK to the owner, and sends its answer under our method', () => {
+    const p = opening(method)
+    p.connectionOpened(0)
+    const asked = p.packetReceived(challenge(0x18, [1]), 1)
+    expect(asked).toEqual([{ type: 'auth', packet: challenge(0x18, [1]), connection: 1 }])
+    expect(sent(p.authenticate(1, new Uint8Array([2]), 2))).toEqual([challenge(0x18, [2])])
+    p.packetReceived({ cmd: 'connack', sessionPresent: false, reasonCode: 0 }, 3)
+    expect(p.state).toBe('connected')
+  })
+
+  it('drops an answer meant for a connection that is gone', () => {
+    const p = opening(method)
+    p.connectionOpened(0)
+    p.packetReceived(challenge(0x18), 1)
+    p.connectionLost(undefined, 2)
+    expect(p.authenticate(1, undefined, 3)).toEqual([])
+  })
+
+  it('gives up for good when the hook fails, and closes on an AUTH it did not ask for', () => {
+    const p = opening(method)
+    p.connectionOpened(0)
+    p.packetReceived(challenge(0x18), 1)
+    p.authenticationFailed(1, new ProtocolError('no'), 2)
+    expect(p.state).toBe('disconnected')
+    const q = opening({ protocolVersion: 5 })
+    q.connectionOpened(0)
+    expect(closes(q.packetReceived(challenge(0x18), 1))[0]?.error?.message).toMatch(/unexpected AUTH/)
+  })
+
+  it('re-authenticates on a live connection, settling once the broker answers AUTH 0x00', () => {
+    const p = connected({ ...method, clientId: 'c' })
+    expect(sent(p.reauthenticate(9, new Uint8Array([5]), 1))).toEqual([challenge(0x19, [5])])
+    expect(p.packetReceived(challenge(0x18, [6]), 2)).toEqual([{ type: 'auth', packet: challenge(0x18, [6]), connection: 1 }])
+    p.authenticate(1, new Uint8Array([7]), 3)
+    expect(settled(p.packetReceived(challenge(0x00), 4))).toEqual([{ type: 'settle', op: 9 }])
+  })
+
+  it('refuses a re-authentication without a method, or while one is under way, and fails it with the connection', () => {
+    expect(settled(connected({ protocolVersion: 5 }).reauthenticate(1, undefined, 1))[0]?.error).toBeInstanceOf(ProtocolError)
+    const p = connected(method)
+    p.reauthenticate(1, undefined, 1)
+    expect(settled(p.reauthenticate(2, undefined, 1))[0]?.error?.message).toMatch(/none under way/)
+    expect(settled(p.connectionLost(undefined, 2))).toEqual([{ type: 'settle', op: 1, error: expect.any(ConnectionClosedError) }])
+  })
+})
