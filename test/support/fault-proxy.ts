@@ -49,11 +49,13 @@ export interface FaultProxyTarget {
   port: number
   /** Decode and keep every packet forwarded (see WireWitness); off by default, as it costs. */
   witness?: boolean
+  /** The MQTT version the witness reads (default 4). */
+  witnessVersion?: 4 | 5
 }
 
 export async function startFaultProxy(target: FaultProxyTarget): Promise<FaultProxy> {
   const host = target.host ?? '127.0.0.1'
-  const witness = target.witness ? new WireWitness() : undefined
+  const witness = target.witness ? new WireWitness(target.witnessVersion) : undefined
   const pairs = new Set<Pair>()
   const acceptTimes: number[] = []
   let stalled = false

@@ -31,11 +31,14 @@ export class WireWitness {
   /** Bytes the decoder could not read: a non-empty list means the log is not to be trusted. */
   readonly errors: string[] = []
 
+  /** @param protocolVersion the MQTT version spoken on the connections it sees */
+  constructor(private readonly protocolVersion: 4 | 5 = 4) {}
+
   /** Starts recording a connection; returns what to call with each chunk written, per direction. */
   open(conn: number): Record<Direction, (bytes: Buffer) => void> {
     this.connections.set(conn, { conn, cut: false, closed: false })
     const record = (dir: Direction) => {
-      const decoder = new MqttOverWebSocketDecoder((packet) => this.log.push({ conn, dir, packet }))
+      const decoder = new MqttOverWebSocketDecoder((packet) => this.log.push({ conn, dir, packet }), this.protocolVersion)
       return (bytes: Buffer) => {
         try {
           decoder.push(bytes)
@@ -70,9 +73,10 @@ export class MqttOverWebSocketDecoder {
   private inHead = true
   private pending: Buffer = Buffer.alloc(0)
   private stopped = false
-  private readonly parser = createParser({ protocolVersion: 4 })
+  private readonly parser: ReturnType<typeof createParser>
 
-  constructor(onPacket: (packet: Packet) => void) {
+  constructor(onPacket: (packet: Packet) => void, protocolVersion: 4 | 5 = 4) {
+    this.parser = createParser({ protocolVersion })
     this.parser.on('packet', onPacket)
     this.parser.on('error', (err: Error) => {
       throw err
