@@ -18,7 +18,7 @@ import { now, plainTimers, type TimerHandle, type Timers } from '../platform/tim
 import { acquireTimers, releaseTimers } from '../platform/worker-timers.js'
 import { hasSocket, type LifeState } from '../protocol/lifecycle.js'
 import { type Action, Protocol } from '../protocol/protocol.js'
-import { type Granted, isFailure, type PublishResult } from '../protocol/reason-codes.js'
+import { type Granted, isFailure, type PublishResult, type UnsubscribeResult } from '../protocol/reason-codes.js'
 import { MessageIterator } from '../routing/message-iterator.js'
 import { Router, type Sink } from '../routing/router.js'
 import { Outbox } from '../store/outbox.js'
@@ -34,7 +34,7 @@ import { RequestResponse, type RequestOptions, type Responder } from './request-
  * it with a rejected promise, which it adopts.
  */
 type PendingOp = (outcome: Outcome | Promise<never>) => void
-type Outcome = Granted[] | PublishResult | undefined
+type Outcome = Granted[] | PublishResult | UnsubscribeResult | undefined
 
 type ClientAction = Action<PendingOp>
 
@@ -167,8 +167,9 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     )
   }
 
-  unsubscribe(target: string | string[]): Promise<void> {
-    return this.operation<string[], undefined>(
+  /** Resolves on UNSUBACK, with its reason codes (MQTT 5: 0x11 where no subscription existed). */
+  unsubscribe(target: string | string[]): Promise<UnsubscribeResult> {
+    return this.operation<string[], UnsubscribeResult>(
       () => buildUnsubscriptions(target),
       (topics, op) => {
         for (const topic of topics) this.router.remove(topic)

@@ -48,6 +48,8 @@ import {
   reasonText,
   subackOutcome,
   unsubackError,
+  type UnsubscribeResult,
+  unsubscribeResult,
 } from './reason-codes.js'
 import { type ReconnectOptions, ReconnectPlan } from './reconnect.js'
 
@@ -90,8 +92,8 @@ export type Action<Op> =
   | { type: 'send'; packet: Packet; bytes: Uint8Array }
   /** Close the socket; `error` says why when it is not a normal end. */
   | { type: 'close'; error?: MqttError }
-  /** An operation finished: `error` when it failed; `granted` answers a SUBSCRIBE, `result` a QoS 1/2 PUBLISH. */
-  | { type: 'settle'; op: Op; error?: MqttError; granted?: Granted[]; result?: PublishResult }
+  /** An operation finished: `error` when it failed; `granted` answers a SUBSCRIBE, `result` a QoS 1/2 PUBLISH or an UNSUBSCRIBE. */
+  | { type: 'settle'; op: Op; error?: MqttError; granted?: Granted[]; result?: PublishResult | UnsubscribeResult }
   | { type: 'message'; packet: IncomingPublishPacket }
   /** The client's life moved on; a move to connected carries its CONNACK. */
   | { type: 'state'; from: LifeState; to: LifeState; connack?: ConnackPacket }
@@ -678,12 +680,13 @@ export class Protocol<Op> {
       const { granted, error } = subackOutcome(entry.packet.subscriptions, ack.granted ?? [], ack.properties)
       this.settle(entry, error, granted)
     } else {
-      this.settle(entry, unsubackError(ack.granted ?? [], ack.properties))
+      const error = unsubackError(ack.granted ?? [], ack.properties)
+      this.settle(entry, error, undefined, error ? undefined : unsubscribeResult(ack.granted ?? [], ack.properties))
     }
     this.flush()
   }
 
-  private settle(entry: Entry<Op>, error?: MqttError, granted?: Granted[], result?: PublishResult): void {
+  private settle(entry: Entry<Op>, error?: MqttError, granted?: Granted[], result?: PublishResult | UnsubscribeResult): void {
     if (entry.op === undefined) {
       // The session's own SUBSCRIBE: nobody awaits it, so a failure is reported.
       if (error) this.actions.push({ type: 'error', error })

@@ -103,6 +103,19 @@ export interface PublishResult {
   properties?: AckProperties
 }
 
+/** What an unsubscribe resolves with: one reason code per filter (MQTT 5; none from a 3.1.1 broker), 0x11 where none existed. */
+export interface UnsubscribeResult {
+  reasonCodes: number[]
+  properties?: AckProperties
+}
+
+/** What an UNSUBACK that refused nothing says. */
+export function unsubscribeResult(codes: readonly number[], properties?: AckProperties): UnsubscribeResult {
+  const result: UnsubscribeResult = { reasonCodes: [...codes] }
+  if (properties) result.properties = properties
+  return result
+}
+
 /** A PUBACK, PUBREC or PUBCOMP that refuses the message (MQTT 5), or undefined. */
 export function publishAckError(ack: AckPacket): ReasonCodeError | undefined {
   return isFailure(ack.reasonCode) ? new ReasonCodeError('Publish', ack.reasonCode, ack.properties) : undefined

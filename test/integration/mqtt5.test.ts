@@ -153,6 +153,13 @@ describe('against a Mosquitto with small limits', () => {
     ])
   })
 
+  it('resolves unsubscribe with the UNSUBACK reason codes: 0x11 for a filter that had no subscription', async () => {
+    const c = await client(broker.url)
+    const topic = unique('unsub')
+    await c.subscribe(topic, { qos: 1 })
+    expect(await c.unsubscribe([topic, unique('never')])).toEqual({ reasonCodes: [0x00, 0x11] })
+  })
+
   it('adopts the client id the broker assigns when it is given none', async () => {
     const c = await client(broker.url, { clientId: '' })
     expect(c.clientId).not.toBe('')

@@ -361,7 +361,7 @@ describe('subscriptions', () => {
     const p = connected()
     const [packet] = sent(p.unsubscribe(4, { cmd: 'unsubscribe', unsubscriptions: ['a'] }, 1))
     const id = (packet as { messageId: number }).messageId
-    expect(settled(p.packetReceived({ cmd: 'unsuback', messageId: id }, 2))).toEqual([{ type: 'settle', op: 4 }])
+    expect(settled(p.packetReceived({ cmd: 'unsuback', messageId: id }, 2))).toEqual([{ type: 'settle', op: 4, result: { reasonCodes: [] } }])
   })
 })
 
@@ -811,7 +811,7 @@ describe('subscription acknowledgements', () => {
     const p = connected({ protocolVersion: 5 })
     p.unsubscribe(4, { cmd: 'unsubscribe', unsubscriptions: ['a', 'b'] }, 1)
     // 0x11 (no subscription existed) is below 0x80: a success, so no error.
-    expect(settled(p.packetReceived({ cmd: 'unsuback', messageId: 1, granted: [0, 0x11] }, 2))).toEqual([{ type: 'settle', op: 4 }])
+    expect(settled(p.packetReceived({ cmd: 'unsuback', messageId: 1, granted: [0, 0x11] }, 2))).toEqual([{ type: 'settle', op: 4, result: { reasonCodes: [0, 0x11] } }])
     expect(endsAtOnce(p, 3)).toBe(true)
   })
 
@@ -836,7 +836,7 @@ describe('subscription acknowledgements', () => {
     p.unsubscribe(3, unsubscribePacket('u'), 1)
     const actions = p.packetReceived({ cmd: 'puback', messageId: 1 }, 2)
     expect(sent(actions)).toMatchObject([{ cmd: 'publish', topic: 'b', messageId: 2 }, { cmd: 'unsubscribe', unsubscriptions: ['u'], messageId: 3 }])
-    expect(settled(p.packetReceived({ cmd: 'unsuback', messageId: 3 }, 3))).toEqual([{ type: 'settle', op: 3 }])
+    expect(settled(p.packetReceived({ cmd: 'unsuback', messageId: 3 }, 3))).toEqual([{ type: 'settle', op: 3, result: { reasonCodes: [] } }])
   })
 })
 
