@@ -68,6 +68,7 @@ function ceilingTable(results) {
     }
     if (r.scenario === 'sinkSend') {
       lines.push(`| ${WHERE[r.where]} ${r.name}, WebSocket frames per PUBLISH | ${libs.map((l) => num(server(l) && server(l).frames / server(l).publishes, 3)).join(' | ')} | | |`)
+      lines.push(`| ${WHERE[r.where]} ${r.name}, bytes sent per PUBLISH | ${libs.map((l) => num(server(l) && server(l).bytes / server(l).publishes, 1)).join(' | ')} | | |`)
     }
   }
   return lines.join('\n')

@@ -29,10 +29,10 @@ const log = (line) => console.log(`[${((Date.now() - started) / 1000).toFixed(0)
 
 // ---- servers in their own processes ------------------------------------------------------------
 
-function startServer(file) {
+function startServer(file, args = []) {
   // BENCH_SERVER_ARGS: Node flags for the servers, e.g. --cpu-prof to profile the broker.
   const execArgv = process.env.BENCH_SERVER_ARGS?.split(' ') ?? []
-  const child = fork(path.join(root, file), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(path.join(root, file), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   return new Promise((resolve, reject) => {
     child.once('error', reject)
     child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)))
@@ -106,7 +106,7 @@ async function runInChromium(browser, site, job) {
 const ALL = ['ours', 'mqttjs', 'paho', 'u8']
 const E2E = ['ours', 'mqttjs', 'paho'] // u8-mqtt has no QoS 2
 
-function cells({ broker, fake }) {
+function cells({ broker, fake, fake5 }) {
   const e2e = (where) =>
     [
       [0, 20_000],
@@ -119,12 +119,25 @@ function cells({ broker, fake }) {
     { group: 'ceiling', where, name: 'receive QoS 1 (client PUBACKs each)', libs: ALL, scenario: 'floodReceive', params: { url: fake.url, n: 50_000 * scale, qos: 1, per: 256 } },
     { group: 'ceiling', where, name: 'send QoS 0', libs: ALL, scenario: 'sinkSend', params: { url: fake.url, n: 50_000 * scale } },
   ]
+  // What topic aliases save on the wire: the same sends over MQTT 5, aliases on, then off.
+  const aliases = [
+    ['topic aliases on', { ours: { protocolVersion: 5 }, mqttjs: { protocolVersion: 5, autoAssignTopicAlias: true } }],
+    ['topic aliases off', { ours: { protocolVersion: 5, topicAliases: false }, mqttjs: { protocolVersion: 5 } }],
+  ].map(([how, optionsByLib]) => ({
+    group: 'ceiling',
+    where: 'node',
+    name: `send QoS 0, MQTT 5, ${how}`,
+    libs: ['ours', 'mqttjs'],
+    scenario: 'sinkSend',
+    // A topic as long as real ones are: what an alias saves grows with it.
+    params: { url: fake5.url, n: 50_000, optionsByLib, topic: 'site/berlin/building-7/floor-3/sensor-42/temperature' },
+  }))
   const memory = [
     { group: 'memory', where: 'node', name: 'heap per subscription with a handler (10,000)', libs: ['ours', 'mqttjs'], scenario: 'subscriptionsHeap', params: { url: fake.url, n: 10_000 } },
     // Port 9 (discard) is closed on loopback: the clients stay offline and queue.
     { group: 'memory', where: 'node', name: 'heap per queued offline QoS 1 message (10,000)', libs: ['ours', 'mqttjs'], scenario: 'offlineQueueHeap', params: { url: 'ws://127.0.0.1:9', n: 10_000 } },
   ]
-  return [...e2e('node'), rtt('node'), ...ceiling('node', 1), ...memory, ...e2e('chromium'), rtt('chromium'), ...ceiling('chromium', 0.5)]
+  return [...e2e('node'), rtt('node'), ...ceiling('node', 1), ...aliases, ...memory, ...e2e('chromium'), rtt('chromium'), ...ceiling('chromium', 0.5)]
 }
 
 const median = (values) => {
@@ -150,13 +163,18 @@ function medianOf(results) {
 }
 
 async function main() {
-  const [broker, fake, statics] = await Promise.all([startServer('bench/servers/broker.js'), startServer('bench/servers/fake-server.js'), serveStatic(root, { only: PAGE_FILES })])
+  const [broker, fake, fake5, statics] = await Promise.all([
+    startServer('bench/servers/broker.js'),
+    startServer('bench/servers/fake-server.js'),
+    startServer('bench/servers/fake-server.js', ['--v5']),
+    serveStatic(root, { only: PAGE_FILES }),
+  ])
   const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined)
   const browser = await chromium.launch({
     ...(executablePath ? { executablePath } : {}),
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   })
-  const all = cells({ broker, fake })
+  const all = cells({ broker, fake, fake5 })
     .filter((c) => !ONLY || ONLY.test(`${c.where} ${c.group} ${c.name}`))
     .map((c) => ({ ...c, libs: c.libs.filter((l) => !LIBS || LIBS.includes(l)) }))
   const raw = all.map(() => ({}))
@@ -165,7 +183,10 @@ async function main() {
       for (const [i, cell] of all.entries()) {
         const order = round % 2 ? [...cell.libs].reverse() : cell.libs
         for (const lib of order) {
-          const job = { lib, scenario: cell.scenario, params: lib === 'ours' && OPTIONS ? { ...cell.params, options: OPTIONS } : cell.params }
+          // A cell may give each client options of its own (optionsByLib), in its own words.
+          const { optionsByLib, ...params } = cell.params
+          if (optionsByLib) params.options = optionsByLib[lib]
+          const job = { lib, scenario: cell.scenario, params: lib === 'ours' && OPTIONS ? { ...params, options: OPTIONS } : params }
           let result
           try {
             result = cell.where === 'node' ? await runInNode(job, cell.group === 'e2e' || cell.group === 'rtt' ? broker : undefined) : await runInChromium(browser, statics.url, job)
@@ -182,6 +203,7 @@ async function main() {
     // Disconnecting lets the servers exit on their own (and write a --cpu-prof profile).
     broker.child.disconnect()
     fake.child.disconnect()
+    fake5.child.disconnect()
     statics.close()
   }
 

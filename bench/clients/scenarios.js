@@ -126,14 +126,14 @@ export async function floodReceive(adapter, { url, n, qos, per = 256, options = 
 }
 
 /** n QoS 0 publishes to a server that only counts; the run ends when it has counted them all. */
-export async function sinkSend(adapter, { url, n, options = undefined }, probe = noProbe) {
+export async function sinkSend(adapter, { url, n, options = undefined, topic = 'bench/sink' }, probe = noProbe) {
   await adapter.connect(`${url}/sink/${n}`, options)
   const done = nextMessage(adapter)
   const serverDone = done.wait()
   await adapter.subscribe('bench/done', 0, done.once)
   await probe.start()
   const t0 = performance.now()
-  const [answer] = await Promise.all([serverDone, publishInBursts(adapter, 'bench/sink', n, 0)])
+  const [answer] = await Promise.all([serverDone, publishInBursts(adapter, topic, n, 0)])
   const server = JSON.parse(new TextDecoder().decode(answer))
   const ms = performance.now() - t0
   await probe.stop()

@@ -13,11 +13,13 @@
 import { generate } from 'mqtt-packet'
 import { startFakeBroker } from '../../test/support/fake-broker.js'
 
+/** `node fake-server.js --v5` speaks MQTT 5 (for the topic-alias cells); 3.1.1 otherwise. */
+const VERSION = process.argv.includes('--v5') ? 5 : 4
 const PAYLOAD = Buffer.alloc(64, 0x61)
 const FLOOD_TOPIC = 'bench/flood'
 const DONE_TOPIC = 'bench/done'
 
-const publish = (topic, payload, qos, messageId) => generate({ cmd: 'publish', topic, payload, qos, messageId, dup: false, retain: false })
+const publish = (topic, payload, qos, messageId) => generate({ cmd: 'publish', topic, payload, qos, messageId, dup: false, retain: false }, { protocolVersion: VERSION })
 
 /** All n packets, `per` to a frame, encoded when the client connects so that the flood is pure sending. */
 function floodFrames(n, qos, per) {
@@ -59,7 +61,8 @@ function floodOrSink(conn) {
   return (packet) => {
     switch (packet.cmd) {
       case 'connect':
-        conn.send({ cmd: 'connack', returnCode: 0, sessionPresent: false })
+        // On MQTT 5 it takes topic aliases, as brokers do (Mosquitto announces 10).
+        conn.send(VERSION === 5 ? { cmd: 'connack', reasonCode: 0, sessionPresent: false, properties: { topicAliasMaximum: 10 } } : { cmd: 'connack', returnCode: 0, sessionPresent: false })
         break
       case 'publish':
         counts.publishes++
@@ -101,7 +104,7 @@ function floodOrSink(conn) {
 
 // Nothing kept, and the PUBLISH and PUBACK packets counted rather than decoded, so that the server
 // keeps ahead of the fastest client: decoding each of them costs more than a client spends sending.
-const server = await startFakeBroker({ script: floodOrSink, keep: false, undecoded: ['publish', 'puback'] })
+const server = await startFakeBroker({ script: floodOrSink, keep: false, undecoded: ['publish', 'puback'], protocolVersion: VERSION })
 process.send?.({ ready: true, port: server.port })
 if (!process.send) console.log(`fake server on ${server.url}`)
 // The parent ends this process; an orphan ends itself when the IPC channel closes.

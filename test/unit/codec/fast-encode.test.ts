@@ -110,6 +110,18 @@ describe('encodeFast', () => {
     }
   })
 
+  it('writes a PUBLISH whose one property is a topic alias byte for byte as mqtt-packet does, with and without its topic', () => {
+    for (const [topic, topicAlias, qos] of [['a/b', 1, 0], ['', 1, 1], ['long/topic/' + 'x'.repeat(100), 65_535, 2], ['', 300, 0]] as const) {
+      const packet: PublishPacket = { cmd: 'publish', topic, payload: 'hello', qos, retain: false, dup: false, properties: { topicAlias } }
+      if (qos > 0) packet.messageId = 7
+      const fast = encodeFast(packet, 5)
+      expect(fast).toBeDefined()
+      expect(Buffer.from(fast as Uint8Array).equals(reference(packet, 5))).toBe(true)
+    }
+    // Any other property beside it goes the general way.
+    expect(encodeFast({ cmd: 'publish', topic: '', payload: 'x', qos: 0, retain: false, dup: false, properties: { topicAlias: 1, contentType: 'a' } }, 5)).toBeUndefined()
+  })
+
   it('leaves MQTT 5.0 properties, reason codes and other packets to mqtt-packet', () => {
     expect(encodeFast({ cmd: 'publish', topic: 't', payload: 'x', qos: 0, retain: false, dup: false, properties: { contentType: 'text/plain' } }, 5)).toBeUndefined()
     expect(encodeFast({ cmd: 'puback', messageId: 1, reasonCode: 0x10 }, 5)).toBeUndefined()
