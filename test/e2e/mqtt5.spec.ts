@@ -25,10 +25,10 @@ test('request/response and Uint8Array correlation data work in Chromium over MQT
       const caller = await lib.connectAsync(url, { protocolVersion: 5 })
       await server.respond('e2e/v5/svc', (m) => `pong ${m.text()}`)
       const reply = await caller.request('e2e/v5/svc', 'ping', { timeout: 5000 })
-      const seen = new Promise<number[]>((resolve) => {
-        void server.subscribe('e2e/v5/corr', { qos: 1 }, (m) => resolve([...(m.properties?.correlationData ?? [])]))
-      })
-      await new Promise((r) => setTimeout(r, 100))
+      let seenBytes: (bytes: number[]) => void = () => undefined
+      const seen = new Promise<number[]>((resolve) => (seenBytes = resolve))
+      // Subscribed (SUBACK in) before the publish, so the message cannot go by unseen.
+      await server.subscribe('e2e/v5/corr', { qos: 1 }, (m) => seenBytes([...(m.properties?.correlationData ?? [])]))
       await caller.publish('e2e/v5/corr', 'x', { qos: 1, properties: { correlationData: new Uint8Array([1, 2, 255]), responseTopic: 'e2e/v5/r' } })
       const correlation = await seen
       await Promise.all([server.end(), caller.end()])
