@@ -138,12 +138,14 @@ describe('against a Mosquitto with small limits', () => {
     await p.publishAsync(`${base}/x`, 'one', { qos: 1 })
     await waitUntil(() => viaPlus.length >= 1 && viaHash.length >= 1)
     const sent = written(c)
+    let subacks = 0
+    c.on('packetreceive', (packet) => packet.cmd === 'suback' && subacks++)
     await broker.restart()
-    await waitUntil(() => c.state === 'connected' && sent.filter((s) => s.cmd === 'subscribe').length === 2, 10_000)
+    // Both filters made again and granted before anything is published to them.
+    await waitUntil(() => c.state === 'connected' && subacks === 2, 10_000)
     const again = sent.filter((s) => s.cmd === 'subscribe') as Array<{ properties?: { subscriptionIdentifier?: number } }>
     expect(again.map((s) => s.properties?.subscriptionIdentifier).sort()).toEqual([1, 2])
     const p2 = await peer(broker.url)
-    await new Promise((r) => setTimeout(r, 100))
     await p2.publishAsync(`${base}/y`, 'two', { qos: 1 })
     await waitUntil(() => viaPlus.length >= 2 && viaHash.length >= 2)
     await new Promise((r) => setTimeout(r, 200))
