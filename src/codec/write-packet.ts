@@ -81,7 +81,18 @@ class Writer {
     if (this.size > MAX_REMAINING_LENGTH) throw new Error(`packet of ${this.size} bytes exceeds the MQTT limit of ${MAX_REMAINING_LENGTH}`)
     const out = new Uint8Array(1 + varintLength(this.size) + this.size)
     out[0] = first
-    let at = writeVarint(out, 1, this.size)
+    this.copyInto(out, writeVarint(out, 1, this.size))
+    return out
+  }
+
+  /** What was written, with no header: a property block. */
+  bytes(): Uint8Array {
+    const out = new Uint8Array(this.size)
+    this.copyInto(out, 0)
+    return out
+  }
+
+  private copyInto(out: Uint8Array, at: number): void {
     for (const part of this.parts) {
       if (typeof part === 'number') out[at++] = part
       else {
@@ -89,7 +100,6 @@ class Writer {
         at += part.length
       }
     }
-    return out
   }
 }
 
@@ -118,7 +128,7 @@ function properties(w: Writer, given: object | undefined): void {
     }
   }
   w.varint(p.size)
-  if (p.size > 0) w.raw(p.packet(0).subarray(1 + varintLength(p.size)))
+  if (p.size > 0) w.raw(p.bytes())
 }
 
 /**
