@@ -87,6 +87,8 @@ export function faultsThePacket(code: number | undefined): code is number {
 export interface Granted {
   topic: string
   qos: number
+  /** The SUBACK's MQTT 5 properties (reason string, user properties), when it had any; one SUBACK answers every filter of its SUBSCRIBE. */
+  properties?: AckProperties
 }
 
 /** MQTT 5 reason codes of 0x80 and above, and the 3.1.1 SUBACK's 0x80, say the request failed. */
@@ -137,7 +139,11 @@ export function subackOutcome(
   codes: readonly number[],
   properties?: AckProperties,
 ): { granted: Granted[]; error?: SubscribeError } {
-  const granted = subscriptions.map((s, i) => ({ topic: s.topic, qos: codes[i] ?? 0x80 }))
+  const granted = subscriptions.map((s, i): Granted => {
+    const g: Granted = { topic: s.topic, qos: codes[i] ?? 0x80 }
+    if (properties) g.properties = properties
+    return g
+  })
   return granted.some((g) => isFailure(g.qos)) ? { granted, error: new SubscribeError(granted, properties) } : { granted }
 }
 

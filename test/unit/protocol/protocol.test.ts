@@ -807,6 +807,15 @@ describe('publish acknowledgements', () => {
 })
 
 describe('subscription acknowledgements', () => {
+  it('settles SUBSCRIBE with the SUBACK reason string and user properties on each granted filter (MQTT 5)', () => {
+    const p = connected({ protocolVersion: 5 })
+    p.subscribe(4, { cmd: 'subscribe', subscriptions: [{ topic: 'a', qos: 1 }, { topic: 'b', qos: 0 }] }, 1)
+    const properties = { reasonString: 'granted at QoS 1', userProperties: { region: 'eu' } }
+    expect(settled(p.packetReceived({ cmd: 'suback', messageId: 1, granted: [1, 0], properties }, 2))).toEqual([
+      { type: 'settle', op: 4, granted: [{ topic: 'a', qos: 1, properties }, { topic: 'b', qos: 0, properties }] },
+    ])
+  })
+
   it('settles UNSUBSCRIBE with the MQTT 5 reason codes of UNSUBACK', () => {
     const p = connected({ protocolVersion: 5 })
     p.unsubscribe(4, { cmd: 'unsubscribe', unsubscriptions: ['a', 'b'] }, 1)
