@@ -1,12 +1,13 @@
 import { utf8Length } from '../bytes.js'
 import { InvalidTopicError } from '../errors.js'
+import { hasWildcard } from '../wildcards.js'
 
 import { MAX_STRING_BYTES as MAX_TOPIC_BYTES } from '../codec/limits.js'
 
 /** Checks a topic name for PUBLISH (MQTT §4.7.3): not empty, no wildcards, no U+0000, at most 65,535 bytes. */
 export function validateTopicName(topic: unknown): asserts topic is string {
   checkString(topic)
-  if (topic.includes('+') || topic.includes('#')) {
+  if (hasWildcard(topic)) {
     throw new InvalidTopicError(topic, 'wildcards (+ and #) are not allowed in a topic name')
   }
 }

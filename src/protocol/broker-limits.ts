@@ -1,5 +1,6 @@
 import type { ConnackProperties, Packet } from '../codec/packets.js'
 import { BrokerLimitError } from '../errors.js'
+import { hasWildcard } from '../wildcards.js'
 
 /**
  * Whether the broker, by what its last CONNACK announced (MQTT 5), would refuse to take this
@@ -27,7 +28,7 @@ export function brokerRefuses(limits: ConnackProperties | undefined, packet: Pac
       if (limits.sharedSubscriptionAvailable === false && topic.startsWith('$share/')) {
         return new BrokerLimitError('sharedSubscriptionAvailable', `The broker does not support shared subscriptions such as ${JSON.stringify(topic)}`)
       }
-      if (limits.wildcardSubscriptionAvailable === false && /[+#]/.test(topic)) {
+      if (limits.wildcardSubscriptionAvailable === false && hasWildcard(topic)) {
         return new BrokerLimitError('wildcardSubscriptionAvailable', `The broker does not support wildcard subscriptions such as ${JSON.stringify(topic)}`)
       }
     }

@@ -1,5 +1,6 @@
 import type { QoS, SubscribeProperties, Subscription, UserProperties } from '../codec/packets.js'
-import { isWildcardFilter, matchTopic } from './topic-match.js'
+import { hasWildcard } from '../wildcards.js'
+import { matchTopic } from './topic-match.js'
 
 /**
  * Something that takes the messages of one filter: a subscription's handler, called as is, or an
@@ -200,7 +201,7 @@ export class Router<M extends { topic: string }> {
 
   private groups(filter: string): Map<number, Group<M>> {
     // A shared subscription never matches by key, since its filter is not a topic.
-    return isWildcardFilter(filter) || filter.startsWith('$share/') ? this.wildcard : this.exact
+    return hasWildcard(filter) || filter.startsWith('$share/') ? this.wildcard : this.exact
   }
 }
 

@@ -1,8 +1,3 @@
-/** Whether a filter has wildcards, so that exact filters can be looked up by key instead of matched. */
-export function isWildcardFilter(filter: string): boolean {
-  return filter.includes('+') || filter.includes('#')
-}
-
 /** The filter a shared subscription matches on: `$share/group/a/+` matches like `a/+`. */
 function matchingFilter(filter: string): string {
   if (!filter.startsWith('$share/')) return filter

@@ -10,6 +10,7 @@ export default {
     'src/routing/**/*.ts',
     'src/codec/**/*.ts',
     'src/input/**/*.ts',
+    'src/wildcards.ts',
     '!src/**/*.d.ts',
   ],
   // Other runs' sandboxes and reports are not part of the project.

@@ -1,18 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isWildcardFilter, matchTopic } from '../../../src/routing/topic-match.js'
-
-describe('isWildcardFilter', () => {
-  it.each([
-    ['a/b', false],
-    ['$share/g/a', false],
-    ['a/+', true],
-    ['+', true],
-    ['a/#', true],
-    ['#', true],
-  ])('%j has wildcards: %s', (f, expected) => {
-    expect(isWildcardFilter(f)).toBe(expected)
-  })
-})
+import { matchTopic } from '../../../src/routing/topic-match.js'
 
 describe('a shared subscription matches as the filter after its group', () => {
   it.each([
