@@ -1,4 +1,4 @@
-import type { IncomingPublishPacket, PublishPacket } from '../codec/packets.js'
+import type { IncomingPublishPacket, PublishPacket, PublishProperties } from '../codec/packets.js'
 
 /**
  * The topic aliases of one connection, both ways (MQTT 5 §3.3.2.3.4). Made afresh for each
@@ -37,9 +37,9 @@ export class TopicAliases {
   outgoingPacket(packet: PublishPacket): PublishPacket {
     if (this.brokerMaximum === 0) return packet
     const known = this.outgoing.get(packet.topic)
-    if (known !== undefined) return { ...packet, topic: '', properties: { ...packet.properties, topicAlias: known } }
+    if (known !== undefined) return withAlias(packet, '', known)
     if (this.outgoing.size >= this.brokerMaximum) return packet
-    return { ...packet, properties: { ...packet.properties, topicAlias: this.outgoing.size + 1 } }
+    return withAlias(packet, packet.topic, this.outgoing.size + 1)
   }
 
   /** A PUBLISH went out: an alias it gave with its topic is the broker's from now on. */
@@ -47,4 +47,17 @@ export class TopicAliases {
     const alias = packet.properties?.topicAlias
     if (alias !== undefined && packet.topic !== '') this.outgoing.set(packet.topic, alias)
   }
+}
+
+/** One frozen `{ topicAlias }` per alias, shared by every PUBLISH that has no other property. */
+const aliasOnly: PublishProperties[] = []
+
+/**
+ * A copy of `packet` carrying `alias`. Sending by alias is the hot path of a busy publisher, so
+ * the copy is built field by field, always in one shape, rather than spread.
+ */
+function withAlias(packet: PublishPacket, topic: string, alias: number): PublishPacket {
+  const given = packet.properties
+  const properties = given === undefined ? (aliasOnly[alias] ??= Object.freeze({ topicAlias: alias })) : { ...given, topicAlias: alias }
+  return { cmd: 'publish', topic, payload: packet.payload, qos: packet.qos, retain: packet.retain, dup: packet.dup, messageId: packet.messageId, properties }
 }
