@@ -30,6 +30,7 @@ export type MqttErrorCode =
   | 'TRANSPORT_ERROR'
   | 'BROKER_LIMIT'
   | 'REQUEST_TIMEOUT'
+  | 'SESSION_TAKEN_OVER'
 
 /** A topic name or filter that MQTT §4.7 forbids. */
 export class InvalidTopicError extends MqttError {
@@ -197,6 +198,18 @@ export class BrokerLimitError extends MqttError {
   constructor(limit: BrokerLimit, message: string) {
     super('BROKER_LIMIT', `${message} (${limit} in the broker's CONNACK)`)
     this.limit = limit
+  }
+}
+
+/**
+ * Another connection with this client id took the session: the broker said so (MQTT 5
+ * DISCONNECT 0x8E), or another client in this browser connected to the same broker with the same
+ * id. The client stops rather than take the session back, which would knock the other off in turn.
+ */
+export class SessionTakenOverError extends MqttError {
+  declare readonly code: 'SESSION_TAKEN_OVER'
+  constructor(message: string) {
+    super('SESSION_TAKEN_OVER', `${message}; not reconnecting, to leave it the session`)
   }
 }
 

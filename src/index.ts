@@ -18,6 +18,7 @@ export {
   BrokerLimitError,
   ClientClosedError,
   ConnectionClosedError,
+  SessionTakenOverError,
   ConnectionRefusedError,
   ConnectTimeoutError,
   InvalidArgumentError,

@@ -14,6 +14,7 @@ import {
 import { type ClientOptions, type ResolvedOptions, resolveOptions } from '../input/options.js'
 import type { Payload } from '../input/payload.js'
 import { type NetworkWatch, watchNetwork } from '../platform/network.js'
+import { type SessionClaims, watchSessionClaims } from '../platform/session-claims.js'
 import { now, plainTimers, type TimerHandle, type Timers } from '../platform/timers.js'
 import { acquireTimers, releaseTimers } from '../platform/worker-timers.js'
 import { hasSocket, type LifeState } from '../protocol/lifecycle.js'
@@ -56,6 +57,8 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   private timers: Timers = plainTimers
   /** Set by the first open(), with the timers. */
   private network: NetworkWatch | undefined
+  /** Tells the other clients in this browser which session this one holds, and hears them take it. */
+  private claims: SessionClaims | undefined
   private connection: Connection | undefined
   /** The one timer: it serves whichever of the protocol's deadlines comes first. */
   private deadlineTimer: TimerHandle | undefined
@@ -107,6 +110,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
       offline: () => this.run(this.protocol.networkOffline(now())),
     })
     if (!this.network.isOnline()) this.run(this.protocol.networkOffline(now()))
+    this.claims = watchSessionClaims(() => this.run(this.protocol.sessionClaimed(now())))
     // What the store kept goes ahead of everything, so it loads before the first socket opens.
     void this.restoreStored()
     return this
@@ -353,12 +357,19 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
 
   /** The events of each move. The state is settled before them, so listeners read where the client is now. */
   private moved(from: LifeState, to: LifeState, connack: ConnackPacket | undefined): void {
-    if (to === 'connected') return void this.emit('connect', connack as ConnackPacket)
+    if (to === 'connected') {
+      // An empty id is one the 3.1.1 broker made up: unique, so nobody else can hold it.
+      if (this.clientId && this.connection) this.claims?.claim(`${this.connection.url} ${this.clientId}`)
+      return void this.emit('connect', connack as ConnackPacket)
+    }
     if (to === 'connecting' && from === 'reconnecting') return void this.emit('reconnect')
     if (to === 'closed') return this.finish(hasSocket(from))
     if (to !== 'reconnecting' && to !== 'disconnected') return
     // Given up: handlers and iterators end, as nothing will reach them again.
-    if (to === 'disconnected') this.router.clear()
+    if (to === 'disconnected') {
+      this.router.clear()
+      this.claims?.stop()
+    }
     this.emit('close')
     if (from === 'connected') this.emit('offline')
   }
@@ -368,6 +379,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     this.router.clear()
     this.scheduleDeadline()
     this.network?.stop()
+    this.claims?.stop()
     releaseTimers(this.timers)
     this.timers = plainTimers
     void this.outbox.close()

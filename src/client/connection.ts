@@ -34,7 +34,7 @@ export class Connection {
   private finished = false
 
   constructor(
-    url: string,
+    readonly url: string,
     options: ConnectionOptions,
     private readonly owner: ConnectionOwner,
     makeTransport: TransportFactory = webSocketTransport,

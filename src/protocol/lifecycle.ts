@@ -11,7 +11,7 @@ export const LIFE = {
   connecting: ['connected', 'reconnecting', 'disconnected', 'closed'],
   connected: ['reconnecting', 'disconnected', 'closing', 'closed'],
   /** No socket: waiting out the backoff delay, or for the network to come back. */
-  reconnecting: ['connecting', 'closed'],
+  reconnecting: ['connecting', 'disconnected', 'closed'],
   /** Given up, for a refusal retrying cannot fix or with attempts used up. Only end() is left. */
   disconnected: ['closed'],
   /** end() while connected: what is queued and in flight settles, then DISCONNECT. */

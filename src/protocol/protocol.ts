@@ -28,6 +28,7 @@ import {
   ProtocolError,
   QueueFullError,
   ReasonCodeError,
+  SessionTakenOverError,
   TransportError,
 } from '../errors.js'
 import { encode } from '../codec/encode.js'
@@ -298,6 +299,18 @@ export class Protocol<Op> {
     this.now = now
     this.online = false
     if (hasSocket(this.life)) this.lose(new TransportError('The browser went offline'))
+    return this.take()
+  }
+
+  /**
+   * Another client in this browser connected to our broker with our client id, and so took our
+   * session, whether or not the broker told us (Mosquitto over WebSocket closes before its 0x8E).
+   */
+  sessionClaimed(now: number): Array<Action<Op>> {
+    this.now = now
+    if (this.life !== 'closing' && this.life !== 'closed' && this.life !== 'disconnected') {
+      this.takenOver(new SessionTakenOverError('Another client in this browser connected with this client id'))
+    }
     return this.take()
   }
 
@@ -620,11 +633,19 @@ export class Protocol<Op> {
       if (blamed) this.settle(blamed, new ReasonCodeError(what, packet.reasonCode, packet.properties))
     }
     this.followReference(packet.reasonCode, packet.properties?.serverReference)
-    const error = new ConnectionClosedError(disconnectMessage(packet))
-    // Another connection took our session over: taking it back would knock that one off, and so
-    // on forever (two tabs with one client id), so this client stops.
-    if (packet.reasonCode === SESSION_TAKEN_OVER) this.refusedForGood = error
-    this.lose(error)
+    if (packet.reasonCode === SESSION_TAKEN_OVER) return this.takenOver(new SessionTakenOverError(disconnectMessage(packet)))
+    this.lose(new ConnectionClosedError(disconnectMessage(packet)))
+  }
+
+  /**
+   * Another connection holds our session now: taking it back would knock that one off, and so on
+   * forever (two tabs with one client id), so this client stops.
+   */
+  private takenOver(error: SessionTakenOverError): void {
+    this.refusedForGood = error
+    if (hasSocket(this.life)) return this.lose(error)
+    this.actions.push({ type: 'error', error })
+    this.giveUp(error)
   }
 
   /** SUBSCRIBE again for every filter the broker had granted, in packets of at most RESUBSCRIBE_BATCH filters. */

@@ -1,7 +1,7 @@
 import mqtt from 'mqtt'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BrokerLimitError, type ClientOptions, ConnectionClosedError, connect, connectAsync, type MqttClient, ReasonCodeError } from '../../src/index.js'
+import { BrokerLimitError, type ClientOptions, ConnectionClosedError, connect, connectAsync, type MqttClient, ReasonCodeError, SessionTakenOverError } from '../../src/index.js'
 import type { Packet } from '../../src/codec/packets.js'
 import { startAedesBroker } from '../support/aedes-broker.js'
 import type { Broker } from '../support/brokers.js'
@@ -271,6 +271,7 @@ describe('a scripted MQTT 5 server, for what Mosquitto does not do over WebSocke
       c.on('error', (e) => errors.push(e))
       await waitUntil(() => c.state === 'disconnected')
       expect(errors.map((e) => e.message).join('\n')).toMatch(/session taken over/)
+      expect(errors.some((e) => e instanceof SessionTakenOverError)).toBe(true)
       // Long enough for several 20 ms retries, had it kept fighting for the session.
       await new Promise((r) => setTimeout(r, 300))
       expect(broker.connections).toHaveLength(1)

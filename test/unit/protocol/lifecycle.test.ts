@@ -17,6 +17,8 @@ const ALLOWED: ReadonlyArray<readonly [LifeState, LifeState]> = [
   ['connected', 'closing'],
   ['connected', 'closed'],
   ['reconnecting', 'connecting'],
+  // Another client in this browser took the session while this one waited to reconnect.
+  ['reconnecting', 'disconnected'],
   ['reconnecting', 'closed'],
   ['disconnected', 'closed'],
   ['closing', 'closed'],

@@ -12,6 +12,7 @@ import {
   ProtocolError,
   QueueFullError,
   ReasonCodeError,
+  SessionTakenOverError,
   SubscribeError,
   TransportError,
 } from '../../../src/errors.js'
@@ -1872,9 +1873,43 @@ describe('a session taken over', () => {
   it('stops reconnecting when the broker says another connection took the session (0x8E)', () => {
     const p = connected5({})
     const actions = p.packetReceived({ cmd: 'disconnect', reasonCode: 0x8e }, 1)
-    expect(closes(actions)[0]?.error?.message).toMatch(/session taken over/)
+    const error = closes(actions)[0]?.error
+    expect(error).toBeInstanceOf(SessionTakenOverError)
+    expect(error?.message).toMatch(/session taken over; not reconnecting/)
     expect(p.state).toBe('disconnected')
     expect(p.nextDeadline()).toBeUndefined()
+  })
+
+  it('stops on a claim by another client in this browser while connected: closes the socket and fails what waits', () => {
+    const p = connected()
+    const pending = p.publish(1, pub('t', 1), 1)
+    expect(cmds(pending)).toEqual(['publish'])
+    const actions = p.sessionClaimed(2)
+    expect(closes(actions)[0]?.error).toBeInstanceOf(SessionTakenOverError)
+    expect(settled(actions).map((a) => a.error?.code)).toEqual(['CONNECTION_CLOSED'])
+    expect(p.state).toBe('disconnected')
+    expect(p.nextDeadline()).toBeUndefined()
+  })
+
+  it('stops on a claim heard while waiting to reconnect: no socket is opened again', () => {
+    const p = connected()
+    p.connectionLost(undefined, 1)
+    expect(p.state).toBe('reconnecting')
+    const actions = p.sessionClaimed(2)
+    expect(actions.filter((a) => a.type === 'open' || a.type === 'close')).toEqual([])
+    expect(actions.find((a) => a.type === 'error')?.error).toBeInstanceOf(SessionTakenOverError)
+    expect(p.state).toBe('disconnected')
+    expect(p.nextDeadline()).toBeUndefined()
+    expect(p.tick(60_000)).toEqual([])
+  })
+
+  it('ignores a claim once it has given up or is ending', () => {
+    const p = connected()
+    p.publish(1, pub('t', 1), 1)
+    p.end(false, 2)
+    expect(p.state).toBe('closing')
+    expect(p.sessionClaimed(3).filter((a) => a.type === 'close')).toEqual([])
+    expect(p.state).toBe('closing')
   })
 
   it('still reconnects after any other broker DISCONNECT, such as a server shutting down', () => {
