@@ -162,6 +162,41 @@ describe('against a Mosquitto with small limits', () => {
     expect(await c.unsubscribe([topic, unique('never')])).toEqual({ reasonCodes: [0x00, 0x11] })
   })
 
+  it('does request/response over MQTT 5 between two of our clients, several requests in flight at once', async () => {
+    const service = unique('svc')
+    const server = await client(broker.url)
+    const caller = await client(broker.url)
+    await server.respond(service, async (m) => `${m.text()}!`)
+    const replies = await Promise.all(['a', 'b', 'c'].map((text) => caller.request(service, text, { timeout: 5000 })))
+    expect(replies.map((r) => r.text())).toEqual(['a!', 'b!', 'c!'])
+  })
+
+  it('answers an MQTT.js request: the reply goes to its response topic with its correlation data echoed', async () => {
+    const service = unique('svc-for-mqttjs')
+    const server = await client(broker.url)
+    await server.respond(service, (m) => `pong ${m.text()}`)
+    const p = await peer(broker.url)
+    const responseTopic = unique('mqttjs-replies')
+    await p.subscribeAsync(responseTopic, { qos: 1 })
+    const reply = new Promise<{ text: string; correlation: number[] }>((resolve) =>
+      p.on('message', (_t, payload, packet) => resolve({ text: payload.toString(), correlation: [...(packet.properties?.correlationData ?? [])] })),
+    )
+    await p.publishAsync(service, 'ping', { qos: 1, properties: { responseTopic, correlationData: Buffer.from([7, 0, 255]) } })
+    expect(await reply).toEqual({ text: 'pong ping', correlation: [7, 0, 255] })
+  })
+
+  it('gets its reply from an MQTT.js responder that echoes the correlation data', async () => {
+    const service = unique('mqttjs-svc')
+    const p = await peer(broker.url)
+    await p.subscribeAsync(service, { qos: 1 })
+    p.on('message', (_t, payload, packet) => {
+      const { responseTopic, correlationData } = packet.properties ?? {}
+      if (responseTopic) p.publish(responseTopic, `echo ${payload.toString()}`, { qos: 1, properties: { correlationData } })
+    })
+    const caller = await client(broker.url)
+    expect((await caller.request(service, 'hi', { timeout: 5000 })).text()).toBe('echo hi')
+  })
+
   it('adopts the client id the broker assigns when it is given none', async () => {
     const c = await client(broker.url, { clientId: '' })
     expect(c.clientId).not.toBe('')
