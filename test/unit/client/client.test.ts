@@ -72,6 +72,21 @@ describe('MqttClient over a fake socket', () => {
     expect(c.connected).toBe(true)
   })
 
+  it('hands the CONNACK to the connect event and keeps it as client.connack (MQTT 5: with its properties)', async () => {
+    const c = client({ protocolVersion: 5 }).open()
+    await written()
+    FakeSocket.last.open()
+    await written()
+    const given: unknown[] = []
+    c.on('connect', (connack) => given.push(connack))
+    expect(c.connack).toBeUndefined()
+    const connack = { cmd: 'connack', sessionPresent: true, reasonCode: 0, properties: { assignedClientIdentifier: 'given-id', maximumQoS: 1 } } as const
+    FakeSocket.last.deliver(connack, 5)
+    expect(given).toMatchObject([connack])
+    expect(c.connack).toBe(given[0])
+    expect(c.clientId).toBe('given-id')
+  })
+
   it('resolves a QoS 1 publish on its PUBACK, and keeps it in the store until then', async () => {
     const store = new MemoryStore()
     const { c, socket } = await connected({ store })

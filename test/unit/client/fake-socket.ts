@@ -53,8 +53,8 @@ export class FakeSocket implements WebSocketLike {
     ;(this.onopen as ((e: object) => void) | null)?.({})
   }
 
-  deliver(packet: Packet | WirePacket): void {
-    const bytes = generate(packet as WirePacket)
+  deliver(packet: Packet | WirePacket, protocolVersion: 4 | 5 = 4): void {
+    const bytes = generate(packet as WirePacket, { protocolVersion })
     const data = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
     ;(this.onmessage as ((e: { data: ArrayBuffer }) => void) | null)?.({ data })
   }
