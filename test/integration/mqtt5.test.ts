@@ -225,6 +225,38 @@ describe('a scripted MQTT 5 server, for what Mosquitto does not do over WebSocke
     }
   })
 
+  it('resolves topic aliases the server sends, up to the maximum it announced, and answers an unknown one with DISCONNECT 0x94', async () => {
+    const publish = (topic: string, topicAlias: number, payload: string) =>
+      ({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false, properties: { topicAlias } }) as const
+    const broker = await startFakeBroker({
+      protocolVersion: 5,
+      onPacket: (packet, conn) => {
+        if (packet.cmd === 'connect') conn.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false })
+        if (packet.cmd !== 'subscribe') return
+        conn.send({ cmd: 'suback', messageId: packet.messageId, granted: [0] })
+        conn.send(publish('aliases/long/topic', 3, 'full'))
+        conn.send(publish('', 3, 'by alias'))
+        conn.send(publish('', 4, 'unknown alias'))
+      },
+    })
+    try {
+      const c = await client(broker.url, { properties: { topicAliasMaximum: 5 } })
+      const connect = (broker.connections[0]?.packets ?? []).find((p) => p.cmd === 'connect') as { properties?: { topicAliasMaximum?: number } }
+      expect(connect.properties?.topicAliasMaximum).toBe(5)
+      const got: string[] = []
+      const errors: Error[] = []
+      c.on('error', (e) => errors.push(e))
+      await c.subscribe('aliases/#', (m) => got.push(`${m.topic}: ${m.text()}`))
+      const farewell = await broker.connections[0]?.waitFor('disconnect')
+      expect(farewell).toMatchObject({ reasonCode: 0x94 })
+      await waitUntil(() => c.state === 'disconnected')
+      expect(got).toEqual(['aliases/long/topic: full', 'aliases/long/topic: by alias'])
+      expect(errors.map((e) => e.message).join('\n')).toMatch(/alias/i)
+    } finally {
+      await broker.close()
+    }
+  })
+
   it('authenticates through a two-step AUTH challenge before CONNACK, and re-authenticates on the live connection', async () => {
     const text = (b?: Uint8Array) => (b ? Buffer.from(b).toString() : '')
     const heard: string[] = []
