@@ -123,9 +123,8 @@ export const bugs = [
     edits: [
       {
         file: 'src/client/client.ts',
-        find: "if (to === 'connected') return void this.emit('connect', connack as ConnackPacket)",
-        replace:
-          "if (to === 'connected') this.router.add({ topic: `planted/${Math.random()}`, qos: 0 })\n    if (to === 'connected') return void this.emit('connect', connack as ConnackPacket)",
+        find: "      return void this.emit('connect', connack as ConnackPacket)",
+        replace: "      this.router.add({ topic: `planted/${Math.random()}`, qos: 0 })\n      return void this.emit('connect', connack as ConnackPacket)",
       },
     ],
     caughtBy: [vitest('test/integration/chaos.test.ts', 'flat over 200 drop-and-reconnect cycles')],
