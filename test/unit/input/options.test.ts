@@ -285,6 +285,26 @@ describe('resolveOptions integer ranges', () => {
   })
 })
 
+describe('resolveOptions for MQTT 5', () => {
+  it("takes protocol version 4, 5 and 'auto', and defaults to 4", () => {
+    expect(resolveOptions(url, { WebSocket }).protocolVersion).toBe(4)
+    expect(resolveOptions(url, { WebSocket, protocolVersion: 5 }).protocolVersion).toBe(5)
+    expect(resolveOptions(url, { WebSocket, protocolVersion: 'auto' }).protocolVersion).toBe('auto')
+  })
+
+  it("keeps topic aliases 'auto' by default, and off when given false", () => {
+    expect(resolveOptions(url, { WebSocket }).topicAliases).toBe('auto')
+    expect(resolveOptions(url, { WebSocket, topicAliases: 'auto' }).topicAliases).toBe('auto')
+    expect(resolveOptions(url, { WebSocket, topicAliases: false }).topicAliases).toBe(false)
+  })
+
+  it('keeps the onAuth hook it is given, and none when it is given none', () => {
+    const onAuth = () => undefined
+    expect(resolveOptions(url, { WebSocket, protocolVersion: 5, onAuth }).onAuth).toBe(onAuth)
+    expect(resolveOptions(url, { WebSocket }).onAuth).toBeUndefined()
+  })
+})
+
 describe('resolveOptions rejects bad input with InvalidArgumentError', () => {
   it.each<[string, unknown, string]>([
     ['options that are null', null, 'options must be an object'],

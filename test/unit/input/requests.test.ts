@@ -278,6 +278,28 @@ describe('buildFarewell', () => {
   })
 })
 
+describe('buildFarewell at the edges', () => {
+  it('takes reason codes 0 and 255 and refuses -1, with the range in the message', () => {
+    expect(buildFarewell({ reasonCode: 0 }, 5)).toEqual({ reasonCode: 0 })
+    expect(buildFarewell({ reasonCode: 255 }, 5)).toEqual({ reasonCode: 255 })
+    expect(() => buildFarewell({ reasonCode: -1 }, 5)).toThrow('reasonCode must be an integer from 0 to 255')
+  })
+
+  it('gives properties alone without a reason code, as a copy, and none when only a reason code is given', () => {
+    const properties = { reasonString: 'bye' }
+    const farewell = buildFarewell({ properties }, 5)
+    expect(farewell).toEqual({ properties: { reasonString: 'bye' } })
+    expect(farewell?.properties).not.toBe(properties)
+    expect(Object.keys(buildFarewell({ reasonCode: 4 }, 5) ?? {})).toEqual(['reasonCode'])
+  })
+
+  it('says why a reason is refused on 3.1.1, and refuses null properties and options that are not an object', () => {
+    expect(() => buildFarewell({ properties: {} }, 4)).toThrow('a DISCONNECT reason code or properties need MQTT 5')
+    expect(() => buildFarewell({ properties: null }, 5)).toThrow('end properties must be an object')
+    expect(() => buildFarewell('now', 5)).toThrow('end options must be an object')
+  })
+})
+
 describe('topic aliases in a publish', () => {
   it("refuses a topicAlias given by the caller: aliases are the client's to give", () => {
     expect(() => buildPublish('t', 'x', { properties: { topicAlias: 1 } }, 5)).toThrow(/topicAlias is the client's to give/)

@@ -382,4 +382,31 @@ describe('Router with MQTT 5 subscription identifiers', () => {
     r.dispatch({ topic: 'a/b', n: 2 }, () => undefined)
     expect([one.got, two.got, plain.got, other.got, both]).toEqual([[1, 2], [1, 2], [1, 2], [2], [1, 2, 2]])
   })
+
+  it('delivers by identifier only where the filter also matches the topic', () => {
+    const r = new Router<M>()
+    const [a, b] = [collect(), collect()]
+    r.add({ topic: 'a/#', qos: 0 }, a.sink, { subscriptionIdentifier: 5 })
+    r.add({ topic: 'b/#', qos: 0 }, b.sink, { subscriptionIdentifier: 5 })
+    r.dispatch({ topic: 'a/x', n: 1 }, () => undefined, [5])
+    expect([a.got, b.got]).toEqual([[1], []])
+  })
+
+  it('treats an empty identifier list as none: every matching filter delivers', () => {
+    const r = new Router<M>()
+    const [one, plain] = [collect(), collect()]
+    r.add({ topic: 'a', qos: 0 }, one.sink, { subscriptionIdentifier: 1 })
+    r.add({ topic: 'a/#', qos: 0 }, plain.sink)
+    r.dispatch({ topic: 'a', n: 1 }, () => undefined, [])
+    expect([one.got, plain.got]).toEqual([[1], [1]])
+  })
+
+  it('gives back no identifier for a filter with user properties alone, and no user properties for one with an identifier alone', () => {
+    const r = new Router<M>()
+    r.add({ topic: 'u', qos: 0 }, undefined, { userProperties: { k: 'v' } })
+    r.add({ topic: 'i', qos: 0 }, undefined, { subscriptionIdentifier: 9 })
+    const byTopic = Object.fromEntries(r.subscriptions().map((s) => [s.topic, s.properties]))
+    expect(byTopic.u).toStrictEqual({ userProperties: { k: 'v' } })
+    expect(byTopic.i).toStrictEqual({ subscriptionIdentifier: 9 })
+  })
 })
