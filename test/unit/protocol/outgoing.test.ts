@@ -100,4 +100,27 @@ describe('Outgoing', () => {
     out.flush(1, sink)
     expect(sent).toEqual([{ ...(publish(1, 'now', 1).packet as PublishPacket), messageId: 1 }])
   })
+
+  it('keeps the publish window shut when a SUBSCRIBE, not a publish, is acknowledged', () => {
+    const out = new Outgoing<Op>(10)
+    const { sent, sink } = recorder()
+    out.add(publish(1, 'a', 1))
+    out.add(subscribe(2, 's'))
+    out.flush(1, sink)
+    out.acknowledgeSubscription('subscribe', 2)
+    out.add(publish(3, 'b', 1))
+    out.flush(1, sink)
+    expect(topicsOf(sent)).toEqual(['a', 's'])
+  })
+
+  it('still blames the entry written last after an earlier one is acknowledged', () => {
+    const out = new Outgoing<Op>(10)
+    const { sink } = recorder()
+    out.add(publish(1, 'a', 1))
+    out.add(publish(2, 'b', 1))
+    out.flush(20, sink)
+    out.acknowledgePublish({ cmd: 'puback', messageId: 1 }, true, sink)
+    expect(out.takeLastSent()?.op).toBe(2)
+    expect(out.takeLastSent()).toBeUndefined()
+  })
 })

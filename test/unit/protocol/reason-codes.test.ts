@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { connackReason, isPermanentRefusal, reasonText, refusesVersion } from '../../../src/protocol/reason-codes.js'
+import {
+  connackReason,
+  faultsThePacket,
+  isFailure,
+  isPermanentRefusal,
+  reasonText,
+  refusesVersion,
+  subackOutcome,
+  unsubscribeResult,
+} from '../../../src/protocol/reason-codes.js'
 
 /** MQTT 3.1.1 §3.2.2.3: the CONNACK return codes that refuse a connection. */
 const v4Refusals: ReadonlyArray<[number, string]> = [
@@ -106,5 +115,47 @@ describe('isPermanentRefusal', () => {
     const permanent = new Set([1, 0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c])
     const others = [0, 2, 4, 5, ...v5Failures.map(([code]) => code).filter((code) => !permanent.has(code))]
     expect(others.filter((code) => isPermanentRefusal(code, 5))).toEqual([])
+  })
+})
+
+describe('faultsThePacket', () => {
+  it('blames the packet for the DISCONNECT reasons that refuse a message or subscription', () => {
+    const codes = [0x8f, 0x90, 0x93, 0x94, 0x95, 0x97, 0x99, 0x9a, 0x9b, 0x9e, 0xa1, 0xa2]
+    expect(codes.filter((code) => faultsThePacket(code))).toEqual(codes)
+  })
+
+  it('blames the connection, not the packet, for every other reason and for no reason at all', () => {
+    expect([undefined, 0, 0x80, 0x87, 0x89, 0x8b, 0x8d, 0x8e, 0x9c].filter((code) => faultsThePacket(code))).toEqual([])
+  })
+})
+
+describe('isFailure', () => {
+  it('counts 0x80 and above as a failure, and below 0x80 or no code as success', () => {
+    expect([0x80, 0x87, 0xa2].map(isFailure)).toEqual([true, true, true])
+    expect([undefined, 0, 1, 2, 0x10, 0x11, 0x7f].map(isFailure)).toEqual([false, false, false, false, false, false, false])
+  })
+})
+
+describe('unsubscribeResult', () => {
+  it('gives the UNSUBACK codes, with its properties only when it had any', () => {
+    const properties = { reasonString: 'ok' }
+    expect(unsubscribeResult([0, 0x11], properties)).toEqual({ reasonCodes: [0, 0x11], properties })
+    expect(Object.keys(unsubscribeResult([0]))).toEqual(['reasonCodes'])
+  })
+})
+
+describe('subackOutcome', () => {
+  it('grants each filter its code and puts the SUBACK properties on every entry', () => {
+    const properties = { reasonString: 'fine' }
+    const outcome = subackOutcome([{ topic: 'a', qos: 1 }, { topic: 'b', qos: 2 }], [1, 2], properties)
+    expect(outcome).toEqual({ granted: [{ topic: 'a', qos: 1, properties }, { topic: 'b', qos: 2, properties }] })
+    expect(outcome.error).toBeUndefined()
+  })
+
+  it('refuses a filter the SUBACK failed or left out, naming it in the error', () => {
+    const outcome = subackOutcome([{ topic: 'a', qos: 1 }, { topic: 'b', qos: 1 }, { topic: 'c', qos: 1 }], [1, 0x87])
+    expect(outcome.granted).toEqual([{ topic: 'a', qos: 1 }, { topic: 'b', qos: 0x87 }, { topic: 'c', qos: 0x80 }])
+    expect(outcome.error?.reasonCode).toBe(0x87)
+    expect(outcome.error?.message).toBe('Broker refused subscription to "b", "c" (code 0x87)')
   })
 })

@@ -76,6 +76,15 @@ describe('ReconnectPlan, sent to another server (MQTT 5 Server Reference)', () =
     expect(plan.server).toBe('wss://new.example/mqtt')
   })
 
+  it('goes back to its own server after a one-try redirect, keeping it in the list', () => {
+    const plan = new ReconnectPlan(['ws://a/mqtt'], options)
+    plan.redirect('elsewhere:9001', false)
+    plan.next(0)
+    expect(plan.server).toBe('ws://elsewhere:9001/mqtt')
+    plan.next(1)
+    expect(plan.server).toBe('ws://a/mqtt')
+  })
+
   it('ignores a reference that is neither a WebSocket URL nor a host and port', () => {
     const plan = new ReconnectPlan(['ws://a'], options)
     plan.redirect('tcp://x:1883', false)
@@ -92,5 +101,29 @@ describe('serverUrl', () => {
     expect(serverUrl('[::1]:9001 other:1', 'ws://a/')).toBe('ws://[::1]:9001/')
     expect(serverUrl('mqtt://x', 'ws://a/')).toBeUndefined()
     expect(serverUrl('', 'ws://a/')).toBeUndefined()
+  })
+
+  it('skips whitespace around the reference before taking its first server', () => {
+    expect(serverUrl('  b.example:9001  c.example:1', 'ws://a/mqtt')).toBe('ws://b.example:9001/mqtt')
+  })
+
+  it('puts a host without a port, or an IPv6 address without a port, into the current URL', () => {
+    expect(serverUrl('b.example', 'wss://a.example/mqtt')).toBe('wss://b.example/mqtt')
+    expect(serverUrl('[::1]', 'ws://a/mqtt')).toBe('ws://[::1]/mqtt')
+  })
+
+  it('ignores a URL of another scheme that merely contains ws://', () => {
+    expect(serverUrl('mqtt+wss://x.example', 'ws://a/')).toBeUndefined()
+  })
+
+  it('ignores an IPv6 address with anything before or after it but a port', () => {
+    expect(serverUrl('x[::1]:9001', 'ws://a/')).toBeUndefined()
+    expect(serverUrl('[::1]/x', 'ws://a/')).toBeUndefined()
+    expect(serverUrl('[::1]:x', 'ws://a/')).toBeUndefined()
+  })
+
+  it('gives undefined rather than throwing for a WebSocket URL that does not parse', () => {
+    expect(serverUrl('ws://', 'ws://a/')).toBeUndefined()
+    expect(serverUrl('b.example', 'not a url')).toBeUndefined()
   })
 })

@@ -37,6 +37,20 @@ describe('TopicAliases, incoming', () => {
     expect(a.resolve(incoming('', 1))).toBeUndefined()
     expect(new TopicAliases(0, 0).resolve(incoming('t', 1))).toBeUndefined()
   })
+
+  it('takes alias 1 and an alias equal to our maximum', () => {
+    const a = new TopicAliases(2, 0)
+    expect(a.resolve(incoming('one', 1))).toBe('one')
+    expect(a.resolve(incoming('two', 2))).toBe('two')
+    expect(a.resolve(incoming('', 1))).toBe('one')
+    expect(a.resolve(incoming('', 2))).toBe('two')
+  })
+
+  it('never gives a PUBLISH without an alias the topic of an earlier one', () => {
+    const a = new TopicAliases(10, 0)
+    expect(a.resolve(incoming('a/b'))).toBe('a/b')
+    expect(a.resolve(incoming(''))).toBe('')
+  })
 })
 
 describe('TopicAliases, outgoing', () => {
@@ -66,5 +80,34 @@ describe('TopicAliases, outgoing', () => {
     const a = new TopicAliases(0, 5)
     a.outgoingPacket(outgoing('lost'))
     expect(send(a, 'lost')).toMatchObject({ topic: 'lost', properties: { topicAlias: 1 } })
+  })
+
+  it('shares one frozen { topicAlias } among packets that have no other property', () => {
+    const a = new TopicAliases(0, 5)
+    const first = send(a, 't')
+    const second = send(a, 't')
+    expect(first.properties).toEqual({ topicAlias: 1 })
+    expect(Object.isFrozen(first.properties)).toBe(true)
+    expect(second.properties).toBe(first.properties)
+  })
+
+  it('carries the message id, QoS, retain, dup and payload over to the aliased copy', () => {
+    const a = new TopicAliases(0, 5)
+    const payload = new Uint8Array([1, 2])
+    const packet: PublishPacket = { cmd: 'publish', topic: 't', payload, qos: 2, retain: true, dup: true, messageId: 42 }
+    expect(a.outgoingPacket(packet)).toEqual({ ...packet, properties: { topicAlias: 1 } })
+  })
+
+  it('gives no alias slot to a PUBLISH written without one', () => {
+    const a = new TopicAliases(0, 1)
+    a.written(outgoing('plain'))
+    expect(send(a, 'x')).toMatchObject({ topic: 'x', properties: { topicAlias: 1 } })
+  })
+
+  it('sends every packet as given to a broker that takes no aliases, even after one that carried its own alias', () => {
+    const a = new TopicAliases(0, 0)
+    const own = { ...outgoing('t'), properties: { topicAlias: 1 } }
+    a.written(own)
+    expect(a.outgoingPacket(outgoing('t'))).toEqual(outgoing('t'))
   })
 })
