@@ -3,7 +3,10 @@ import type { Packet, ProtocolVersion, UserProperties } from './packets.js'
 
 const utf8 = new TextEncoder()
 
-/** How each MQTT 5 property is written (MQTT 5.0 §2.2.2.2): its identifier and its type. */
+/**
+ * How each MQTT 5 property a client may send is written (MQTT 5.0 §2.2.2.2): its identifier and
+ * its type. Those only a server sends (in CONNACK, SUBACK and the like) are left out, and refused.
+ */
 const PROPERTIES: Record<string, [id: number, type: 'byte' | 'u16' | 'u32' | 'varint' | 'string' | 'binary']> = {
   payloadFormatIndicator: [0x01, 'byte'],
   messageExpiryInterval: [0x02, 'u32'],
@@ -12,25 +15,17 @@ const PROPERTIES: Record<string, [id: number, type: 'byte' | 'u16' | 'u32' | 'va
   correlationData: [0x09, 'binary'],
   subscriptionIdentifier: [0x0b, 'varint'],
   sessionExpiryInterval: [0x11, 'u32'],
-  assignedClientIdentifier: [0x12, 'string'],
-  serverKeepAlive: [0x13, 'u16'],
   authenticationMethod: [0x15, 'string'],
   authenticationData: [0x16, 'binary'],
   requestProblemInformation: [0x17, 'byte'],
   willDelayInterval: [0x18, 'u32'],
   requestResponseInformation: [0x19, 'byte'],
-  responseInformation: [0x1a, 'string'],
   serverReference: [0x1c, 'string'],
   reasonString: [0x1f, 'string'],
   receiveMaximum: [0x21, 'u16'],
   topicAliasMaximum: [0x22, 'u16'],
   topicAlias: [0x23, 'u16'],
-  maximumQoS: [0x24, 'byte'],
-  retainAvailable: [0x25, 'byte'],
   maximumPacketSize: [0x27, 'u32'],
-  wildcardSubscriptionAvailable: [0x28, 'byte'],
-  subscriptionIdentifiersAvailable: [0x29, 'byte'],
-  sharedSubscriptionAvailable: [0x2a, 'byte'],
 }
 const USER_PROPERTY = 0x26
 

@@ -16,7 +16,7 @@ export class EventEmitter {
   /** mqtt-packet emits one argument: a packet or an error. */
   emit(event: string, arg?: unknown): boolean {
     const listeners = this.listeners[event]
-    if (!listeners || listeners.length === 0) {
+    if (!listeners) {
       if (event === 'error') throw arg
       return false
     }

@@ -2,6 +2,7 @@ import { generate, type Packet as WirePacket } from 'mqtt-packet'
 import { describe, expect, it } from 'vitest'
 import { Decoder } from '../../../src/codec/decoder.js'
 import type { Packet, ProtocolVersion } from '../../../src/codec/packets.js'
+import { MAX_REMAINING_LENGTH } from '../../../src/codec/limits.js'
 import { writePacket } from '../../../src/codec/write-packet.js'
 
 const bytes = (...b: number[]) => new Uint8Array(b)
@@ -37,7 +38,7 @@ const cases: Array<[string, ProtocolVersion, Packet]> = [
       keepalive: 30,
       username: 'u',
       password: bytes(9),
-      properties: { sessionExpiryInterval: 300, receiveMaximum: 50, maximumPacketSize: 1_000_000, topicAliasMaximum: 10, requestProblemInformation: true, userProperties: { app: 'x' }, authenticationMethod: 'SCRAM', authenticationData: bytes(7, 7) },
+      properties: { sessionExpiryInterval: 300, receiveMaximum: 50, maximumPacketSize: 1_000_000, topicAliasMaximum: 10, requestResponseInformation: true, requestProblemInformation: true, userProperties: { app: 'x' }, authenticationMethod: 'SCRAM', authenticationData: bytes(7, 7) },
       will: { topic: 'w', payload: bytes(), qos: 1, retain: false, properties: { willDelayInterval: 5, payloadFormatIndicator: true, messageExpiryInterval: 60, contentType: 'text/plain', responseTopic: 'r', correlationData: bytes(4), userProperties: { k: 'v' } } },
     },
   ],
@@ -55,9 +56,13 @@ const cases: Array<[string, ProtocolVersion, Packet]> = [
       properties: { payloadFormatIndicator: false, messageExpiryInterval: 70_000, topicAlias: 3, responseTopic: 'resp', correlationData: bytes(8, 9), userProperties: { u: 'v' }, contentType: 'application/json' },
     },
   ],
+  ['PUBLISH on MQTT 3.1.1 at QoS 1, with no property block', 4, { cmd: 'publish', topic: 't', payload: bytes(1), qos: 1, messageId: 9, retain: false, dup: false }],
   ['PUBLISH with an alias alone and a text payload', 5, { cmd: 'publish', topic: '', payload: 'héllo', qos: 0, retain: false, dup: false, properties: { topicAlias: 1 } }],
   ['PUBACK refusing, with properties', 5, { cmd: 'puback', messageId: 7, reasonCode: 0x87, properties: props5 }],
   ['PUBREL on MQTT 5 with properties', 5, { cmd: 'pubrel', messageId: 8, reasonCode: 0, properties: props5 }],
+  ['PUBCOMP on MQTT 5 with a reason code and properties', 5, { cmd: 'pubcomp', messageId: 10, reasonCode: 0x92, properties: props5 }],
+  ['PUBACK on MQTT 5 of success without properties, in the short form', 5, { cmd: 'puback', messageId: 11, reasonCode: 0 }],
+  ['PUBREC on MQTT 3.1.1, which has no place for a reason code', 4, { cmd: 'pubrec', messageId: 12, reasonCode: 0x80 }],
   ['SUBSCRIBE', 4, { cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'a/+', qos: 1 }, { topic: 'b/#', qos: 2 }] }],
   [
     'SUBSCRIBE on MQTT 5 with options, an identifier and user properties',
@@ -73,7 +78,9 @@ const cases: Array<[string, ProtocolVersion, Packet]> = [
   ['UNSUBSCRIBE on MQTT 5 with user properties', 5, { cmd: 'unsubscribe', messageId: 3, unsubscriptions: ['a'], properties: { userProperties: { k: 'v' } } }],
   ['PINGREQ', 4, { cmd: 'pingreq' }],
   ['DISCONNECT', 4, { cmd: 'disconnect' }],
+  ['DISCONNECT on MQTT 3.1.1, which has no place for a reason code or properties', 4, { cmd: 'disconnect', reasonCode: 0x04, properties: { reasonString: 'bye' } }],
   ['DISCONNECT on MQTT 5 with a reason and properties', 5, { cmd: 'disconnect', reasonCode: 0x04, properties: { sessionExpiryInterval: 0, reasonString: 'bye' } }],
+  ['DISCONNECT on MQTT 5 with a server reference', 5, { cmd: 'disconnect', reasonCode: 0x9c, properties: { serverReference: 'other:1883' } }],
   ['AUTH', 5, { cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: 'SCRAM', authenticationData: bytes(1, 2) } }],
 ]
 
@@ -97,6 +104,66 @@ describe('writePacket', () => {
     expect([...ours]).toEqual([0x50, 3, 0, 4, 0x10])
     const [decoded] = new Decoder({ protocolVersion: 5, maxPacketSize: 1000 }).push(ours)
     expect(decoded).toMatchObject({ cmd: 'pubrec', messageId: 4, reasonCode: 0x10 })
+  })
+
+  it('writes an MQTT 5 acknowledgement of success without properties in the short form, reason code 0 or none (§3.4.2.1)', () => {
+    expect([...writePacket({ cmd: 'puback', messageId: 7 }, 5)]).toEqual([0x40, 2, 0, 7])
+    expect([...writePacket({ cmd: 'pubrel', messageId: 7, reasonCode: 0 }, 5)]).toEqual([0x62, 2, 0, 7])
+  })
+
+  it('writes an MQTT 5 DISCONNECT of normal disconnection without properties as a bare header (§3.14.2.1)', () => {
+    expect([...writePacket({ cmd: 'disconnect' }, 5)]).toEqual([0xe0, 0])
+    expect([...writePacket({ cmd: 'disconnect', reasonCode: 0 }, 5)]).toEqual([0xe0, 0])
+    const [decoded] = new Decoder({ protocolVersion: 5, maxPacketSize: 1000 }).push(writePacket({ cmd: 'disconnect' }, 5))
+    expect(decoded).toMatchObject({ cmd: 'disconnect' })
+  })
+
+  it('writes an MQTT 5 DISCONNECT with a reason code alone without a property length (§3.14.2.2.1), which the decoder reads back', () => {
+    const ours = writePacket({ cmd: 'disconnect', reasonCode: 0x04 }, 5)
+    expect([...ours]).toEqual([0xe0, 1, 0x04])
+    const [decoded] = new Decoder({ protocolVersion: 5, maxPacketSize: 1000 }).push(ours)
+    expect(decoded).toMatchObject({ cmd: 'disconnect', reasonCode: 0x04 })
+  })
+
+  it('leaves out a property whose value is undefined, as if it were not given', () => {
+    const packet: Packet = { cmd: 'publish', topic: 't', payload: 'x', qos: 0, retain: false, dup: false, properties: { contentType: undefined, topicAlias: 2, correlationData: undefined } }
+    expect([...writePacket(packet, 5)]).toEqual([...writePacket({ ...packet, properties: { topicAlias: 2 } }, 5)])
+    expect([...writePacket(packet, 5)]).toEqual([0x30, 8, 0, 1, 0x74, 3, 0x23, 0, 2, 0x78])
+  })
+
+  it('writes a string of exactly 65,535 bytes as mqtt-packet does, and refuses one of 65,536 naming its size', () => {
+    const packet: Packet = { cmd: 'publish', topic: 'x'.repeat(65_535), payload: 'p', qos: 0, retain: false, dup: false }
+    expect(Buffer.from(writePacket(packet, 4)).equals(generate(packet as WirePacket, { protocolVersion: 4 }))).toBe(true)
+    expect(() => writePacket({ ...packet, topic: 'x'.repeat(65_536) }, 4)).toThrow('string of 65536 bytes exceeds 65535')
+  })
+
+  it('writes binary data of exactly 65,535 bytes as mqtt-packet does, and refuses 65,536 bytes naming its size', () => {
+    const connect = (password: Uint8Array): Packet => ({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'c', clean: true, keepalive: 0, username: 'u', password })
+    const largest = connect(new Uint8Array(65_535).fill(7))
+    expect(Buffer.from(writePacket(largest, 4)).equals(generate(asWire(largest) as WirePacket, { protocolVersion: 4 }))).toBe(true)
+    expect(() => writePacket(connect(new Uint8Array(65_536)), 4)).toThrow('binary data of 65536 bytes exceeds 65535')
+  })
+
+  it('writes a packet of the largest remaining length MQTT allows, and refuses one a byte larger naming its size', () => {
+    // Zero-filled payloads: the allocation is lazy until written, so only the packet itself costs memory.
+    const payload = new Uint8Array(MAX_REMAINING_LENGTH - 2)
+    const packet = (p: Uint8Array): Packet => ({ cmd: 'publish', topic: 't', payload: p, qos: 0, retain: false, dup: false })
+    const largest = writePacket(packet(payload.subarray(1)), 4)
+    expect(largest.length).toBe(1 + 4 + MAX_REMAINING_LENGTH)
+    expect([...largest.subarray(0, 8)]).toEqual([0x30, 0xff, 0xff, 0xff, 0x7f, 0, 1, 't'.charCodeAt(0)])
+    expect(() => writePacket(packet(payload), 4)).toThrow('packet of 268435456 bytes exceeds the MQTT limit of 268435455')
+  }, 30_000)
+
+  it('refuses a packet only a server sends, naming it', () => {
+    expect(() => writePacket({ cmd: 'connack', sessionPresent: false, reasonCode: 0 }, 5)).toThrow('a client does not send CONNACK')
+  })
+
+  it('refuses as unknown the properties only a server sends (MQTT 5.0 §2.2.2.2)', () => {
+    const serverOnly = ['assignedClientIdentifier', 'serverKeepAlive', 'responseInformation', 'maximumQoS', 'retainAvailable', 'wildcardSubscriptionAvailable', 'subscriptionIdentifiersAvailable', 'sharedSubscriptionAvailable']
+    for (const name of serverOnly) {
+      const packet = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'c', clean: true, keepalive: 0, properties: { [name]: 1 } } as unknown as Packet
+      expect(() => writePacket(packet, 5)).toThrow(`unknown property ${name}`)
+    }
   })
 
   it('writes a password without a user name on MQTT 5, which mqtt-packet refuses to', () => {
