@@ -609,7 +609,8 @@ export class Protocol<Op> {
     if (this.version !== 5 || !method || packet.properties?.authenticationMethod !== method) {
       return this.lose(new ProtocolError('unexpected AUTH from broker'))
     }
-    if (packet.reasonCode === 0 && this.life === 'connected' && this.reauthOp !== undefined) {
+    // A re-authentication is only ever under way on a live connection, closing ones included.
+    if (packet.reasonCode === 0 && this.reauthOp !== undefined) {
       this.actions.push({ type: 'settle', op: this.reauthOp })
       this.reauthOp = undefined
       return

@@ -1532,6 +1532,15 @@ describe('life: ending', () => {
     expect(cmds(p.packetReceived({ cmd: 'puback', messageId: 1 }, 3))).toEqual(['disconnect'])
   })
 
+  it('keeps the DISCONNECT reason of the first end() while closing, whatever a later end() gives (MQTT 5)', () => {
+    const p = connected({ protocolVersion: 5 })
+    p.publish(1, pub('a', 1), 0)
+    p.end(false, 1, { reasonCode: 0x04 })
+    expect(p.end(false, 2, { reasonCode: 0x00 })).toEqual([])
+    expect(p.end(true, 3, { reasonCode: 0x00 })).toEqual([])
+    expect(sent(p.packetReceived({ cmd: 'puback', messageId: 1 }, 4))).toEqual([{ cmd: 'disconnect', reasonCode: 0x04 }])
+  })
+
   it('is closed when the connection is lost while closing, failing what was pending and retrying nothing', () => {
     const p = connected()
     p.publish(1, pub('a', 1), 0)
@@ -1588,6 +1597,12 @@ describe('resubscribing after a fresh session', () => {
     expect(sent(reconnect(fifty, 1, false))).toEqual([{ cmd: 'subscribe', messageId: 1, subscriptions: granted.slice(0, 50) }])
     const none = connected({}, 0, () => [])
     expect(sent(reconnect(none, 1, false))).toEqual([])
+  })
+
+  it('makes exactly 50 filters again in one SUBSCRIBE and nothing more: no empty SUBSCRIBE, no error', () => {
+    const p = connected({}, 0, () => granted.slice(0, 50))
+    const actions = reconnect(p, 1, false)
+    expect(actions.filter((a) => a.type !== 'state')).toEqual([wrote({ cmd: 'subscribe', messageId: 1, subscriptions: granted.slice(0, 50) })])
   })
 
   it('does not count the SUBSCRIBEs made again against the publish window', () => {
@@ -1832,6 +1847,22 @@ describe('what an MQTT 5 CONNACK announces', () => {
     const [v4] = sent(opening({ protocolVersion: 4, maxPacketSize: 1000 }).connectionOpened(0))
     expect(v4).not.toHaveProperty('properties')
   })
+
+  it('sends an MQTT 5 CONNECT with no properties at all when no properties and no maximum packet size are set', () => {
+    const [bare] = sent(opening({ protocolVersion: 5 }).connectionOpened(0))
+    expect(bare).not.toHaveProperty('properties')
+    const [given] = sent(opening({ protocolVersion: 5, properties: { sessionExpiryInterval: 5 } }).connectionOpened(0))
+    expect(given).toHaveProperty('properties', { sessionExpiryInterval: 5 })
+    expect((given as { properties: object }).properties).not.toHaveProperty('maximumPacketSize')
+  })
+
+  it('keeps its own client id when the CONNACK assigns none', () => {
+    const p = connected5({})
+    expect(p.clientId).toBe('c1')
+    p.connectionLost(undefined, 1)
+    p.open(1)
+    expect(sent(p.connectionOpened(1))).toMatchObject([{ cmd: 'connect', clientId: 'c1' }])
+  })
 })
 
 describe('the MQTT version', () => {
@@ -1857,6 +1888,15 @@ describe('the MQTT version', () => {
     p.connectionLost(undefined, 4)
     p.open(5)
     expect(sent(p.connectionOpened(5))).toMatchObject([{ cmd: 'connect', protocolVersion: 4 }])
+  })
+
+  it("under 'auto' gives the 3.1.1 socket a whole connectTimeout for its CONNACK, from the refusal", () => {
+    const p = opening({ protocolVersion: 'auto', connectTimeout: 30_000 })
+    p.connectionOpened(0)
+    p.packetReceived({ cmd: 'connack', sessionPresent: false, reasonCode: 1 }, 1_000)
+    expect(p.nextDeadline()).toBe(31_000)
+    expect(p.tick(30_999)).toEqual([])
+    expect(closes(p.tick(31_000))[0]?.error).toBeInstanceOf(ConnectTimeoutError)
   })
 
   it("under 'auto' treats a refusal of 3.1.1 too as final, without trying again", () => {
@@ -1910,6 +1950,23 @@ describe('a session taken over', () => {
     expect(p.state).toBe('closing')
     expect(p.sessionClaimed(3).filter((a) => a.type === 'close')).toEqual([])
     expect(p.state).toBe('closing')
+  })
+
+  it('ignores a claim once it has given up or is closed: nothing happens and the state stays', () => {
+    const gaveUp = connected({ reconnect: false })
+    gaveUp.connectionLost(undefined, 1)
+    expect(gaveUp.state).toBe('disconnected')
+    expect(gaveUp.sessionClaimed(2)).toEqual([])
+    expect(gaveUp.state).toBe('disconnected')
+    const ended = connected()
+    ended.end(true, 1)
+    expect(ended.sessionClaimed(2)).toEqual([])
+    expect(ended.state).toBe('closed')
+  })
+
+  it('says another client in this browser took the session when claimed', () => {
+    const error = closes(connected().sessionClaimed(1))[0]?.error
+    expect(error?.message).toBe('Another client in this browser connected with this client id; not reconnecting, to leave it the session')
   })
 
   it('still reconnects after any other broker DISCONNECT, such as a server shutting down', () => {
@@ -1985,6 +2042,17 @@ describe('a message the broker will never take', () => {
     const [s] = settled(p.packetReceived({ cmd: 'disconnect', reasonCode: 0xa2 }, 2))
     expect(s).toMatchObject({ op: 1, error: { reasonCode: 0xa2 } })
   })
+
+  it('names the kind of operation it blames in the error: Publish, Subscribe or Unsubscribe', () => {
+    const blamed = (write: (p: Protocol<Op>) => void) => {
+      const p = connected({ protocolVersion: 5 })
+      write(p)
+      return settled(p.packetReceived({ cmd: 'disconnect', reasonCode: 0x8f }, 2))[0]?.error?.message
+    }
+    expect(blamed((p) => p.publish(1, pub('a', 1), 1))).toBe('Publish failed with reason code 0x8f')
+    expect(blamed((p) => p.subscribe(1, subscribePacket('a'), 1))).toBe('Subscribe failed with reason code 0x8f')
+    expect(blamed((p) => p.unsubscribe(1, unsubscribePacket('a'), 1))).toBe('Unsubscribe failed with reason code 0x8f')
+  })
 })
 
 describe('ending with a reason (MQTT 5)', () => {
@@ -2020,6 +2088,26 @@ describe('topic aliases through the protocol', () => {
     expect(sent(actions)).toEqual([{ cmd: 'disconnect', reasonCode: 0x94 }])
     expect(closes(actions)[0]?.error).toBeInstanceOf(ProtocolError)
     expect(p.state).toBe('reconnecting')
+  })
+
+  it('names the alias it cannot know in the protocol error', () => {
+    const p = connected5({}, { properties: { topicAliasMaximum: 5 } })
+    const actions = p.packetReceived({ ...incoming(0), topic: '', properties: { topicAlias: 4 } }, 1)
+    expect(closes(actions)[0]?.error?.message).toBe('invalid topic alias 4 from broker')
+  })
+
+  it('takes no topic alias on 3.1.1, where CONNECT announced no maximum, whatever the options say', () => {
+    const p = connected({ protocolVersion: 4, properties: { topicAliasMaximum: 5 } })
+    const actions = p.packetReceived({ ...incoming(0), topic: 'a', properties: { topicAlias: 1 } }, 1)
+    expect(messages(actions)).toEqual([])
+    expect(closes(actions)[0]?.error?.message).toBe('invalid topic alias 1 from broker')
+  })
+
+  it('sends SUBSCRIBE and UNSUBSCRIBE as they are to a broker that takes topic aliases', () => {
+    const p = connected5({ topicAliasMaximum: 10 })
+    expect(sent(p.subscribe(1, subscribePacket('a'), 1))).toEqual([{ ...subscribePacket('a'), messageId: 1 }])
+    expect(sent(p.unsubscribe(2, unsubscribePacket('a'), 1))).toEqual([{ ...unsubscribePacket('a'), messageId: 2 }])
+    expect(settled(p.packetReceived({ cmd: 'suback', messageId: 1, granted: [1] }, 2))).toEqual([{ type: 'settle', op: 1, granted: [{ topic: 'a', qos: 1 }] }])
   })
 
   it('forgets incoming aliases with the connection that set them', () => {
@@ -2075,6 +2163,13 @@ describe('resubscribing with MQTT 5 properties', () => {
       { cmd: 'subscribe', messageId: 3, subscriptions: [{ topic: 'd', qos: 1 }], properties: { userProperties: { app: 'x' } } },
     ])
   })
+
+  it('gives a SUBSCRIBE made again for filters that had no properties no properties field', () => {
+    const p = connected({ protocolVersion: 5 }, 0, () => [{ topic: 'b', qos: 0 }])
+    const actions = reconnect(p, 1, false)
+    // Strict: not even an undefined properties field.
+    expect(sent(actions)).toStrictEqual([{ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'b', qos: 0 }] }])
+  })
 })
 
 describe('sent to another server (MQTT 5)', () => {
@@ -2093,6 +2188,35 @@ describe('sent to another server (MQTT 5)', () => {
     const p = connected5({})
     p.packetReceived({ cmd: 'disconnect', reasonCode: 0x9d, properties: { serverReference: 'ws://new/' } }, 1)
     expect(p.tick(1)).toContainEqual({ type: 'open', url: 'ws://new/' })
+  })
+
+  it('follows no Server Reference on a DISCONNECT for any other reason: the next try waits its backoff, on the next server', () => {
+    const p = connected5({})
+    p.packetReceived({ cmd: 'disconnect', reasonCode: 0x8b, properties: { serverReference: 'ws://elsewhere/' } }, 1)
+    expect(p.nextDeadline()).toBe(1_001)
+    expect(p.tick(1_001)).toContainEqual({ type: 'open', url: SERVERS[1] })
+  })
+
+  it('on 0x9C or 0x9D without a Server Reference, retries as after any other loss', () => {
+    for (const reasonCode of [0x9c, 0x9d]) {
+      const p = connected5({})
+      p.packetReceived({ cmd: 'disconnect', reasonCode }, 1)
+      expect(p.nextDeadline()).toBe(1_001)
+      expect(p.tick(1_001)).toContainEqual({ type: 'open', url: SERVERS[1] })
+    }
+  })
+
+  it('with one server, goes back to it after a 0x9C try elsewhere, but stays on the server a 0x9D names', () => {
+    const once = connected5({}, { servers: ['ws://one'] })
+    once.packetReceived({ cmd: 'disconnect', reasonCode: 0x9c, properties: { serverReference: 'ws://other/' } }, 1)
+    expect(once.tick(1)).toContainEqual({ type: 'open', url: 'ws://other/' })
+    once.connectionLost(undefined, 2)
+    expect(once.tick(1_002)).toContainEqual({ type: 'open', url: 'ws://one' })
+    const moved = connected5({}, { servers: ['ws://one'] })
+    moved.packetReceived({ cmd: 'disconnect', reasonCode: 0x9d, properties: { serverReference: 'ws://new/' } }, 1)
+    expect(moved.tick(1)).toContainEqual({ type: 'open', url: 'ws://new/' })
+    moved.connectionLost(undefined, 2)
+    expect(moved.tick(1_002)).toContainEqual({ type: 'open', url: 'ws://new/' })
   })
 })
 
@@ -2141,11 +2265,94 @@ describe('enhanced authentication (MQTT 5 AUTH)', () => {
     expect(settled(p.packetReceived(challenge(0x00), 4))).toEqual([{ type: 'settle', op: 9 }])
   })
 
+  it('settles a re-authentication the broker accepts while a graceful end() waits, and keeps closing', () => {
+    const p = connected({ ...method, clientId: 'c' })
+    p.publish(5, pub('t', 1), 1)
+    p.reauthenticate(9, new Uint8Array([5]), 1)
+    p.end(false, 2)
+    expect(p.state).toBe('closing')
+    const actions = p.packetReceived(challenge(0x00), 3)
+    expect(settled(actions)).toEqual([{ type: 'settle', op: 9 }])
+    expect(closes(actions)).toEqual([])
+    expect(p.state).toBe('closing')
+  })
+
   it('refuses a re-authentication without a method, or while one is under way, and fails it with the connection', () => {
     expect(settled(connected({ protocolVersion: 5 }).reauthenticate(1, undefined, 1))[0]?.error).toBeInstanceOf(ProtocolError)
     const p = connected(method)
     p.reauthenticate(1, undefined, 1)
     expect(settled(p.reauthenticate(2, undefined, 1))[0]?.error?.message).toMatch(/none under way/)
     expect(settled(p.connectionLost(undefined, 2))).toEqual([{ type: 'settle', op: 1, error: expect.any(ConnectionClosedError) }])
+  })
+
+  it('drops an answer or a hook failure meant for an earlier connection, even while the next one is connecting', () => {
+    const p = opening(method)
+    p.connectionOpened(0)
+    p.packetReceived(challenge(0x18), 1)
+    p.connectionLost(undefined, 2)
+    p.open(3)
+    p.connectionOpened(3)
+    expect(p.authenticate(1, new Uint8Array([1]), 4)).toEqual([])
+    expect(p.authenticationFailed(1, new ProtocolError('no'), 4)).toEqual([])
+    expect(p.state).toBe('connecting')
+    expect(sent(p.authenticate(2, new Uint8Array([1]), 5))).toEqual([challenge(0x18, [1])])
+  })
+
+  it('ignores a hook failure reported once the connection is gone', () => {
+    const p = opening(method)
+    p.connectionOpened(0)
+    p.packetReceived(challenge(0x18), 1)
+    p.connectionLost(undefined, 2)
+    expect(p.authenticationFailed(1, new ProtocolError('no'), 3)).toEqual([])
+    expect(p.state).toBe('reconnecting')
+  })
+
+  it('answers a challenge with no authentication data when the hook gives none', () => {
+    const p = opening(method)
+    p.connectionOpened(0)
+    p.packetReceived(challenge(0x18), 1)
+    // Strict: not even an undefined authenticationData field.
+    expect(sent(p.authenticate(1, undefined, 2))).toStrictEqual([{ cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: 'SCRAM' } }])
+  })
+
+  it('refuses a re-authentication on 3.1.1 even with an authentication method, saying what it needs', () => {
+    const p = connected({ protocolVersion: 4, properties: { authenticationMethod: 'SCRAM' } })
+    const actions = p.reauthenticate(1, undefined, 1)
+    expect(sent(actions)).toEqual([])
+    expect(settled(actions)[0]?.error?.message).toBe('re-authentication needs MQTT 5 and an authenticationMethod in the CONNECT properties')
+  })
+
+  it('fails a re-authentication under way when the connection goes by itself, saying so', () => {
+    const p = connected(method)
+    p.reauthenticate(1, undefined, 1)
+    expect(settled(p.connectionLost(undefined, 2))[0]?.error?.message).toBe('Connection closed during re-authentication')
+  })
+
+  it('closes on an AUTH under another method, with no method, or on 3.1.1 even under our method', () => {
+    const unexpected = (overrides: Partial<ProtocolOptions>, packet: IncomingPacket) => {
+      const p = opening(overrides)
+      p.connectionOpened(0)
+      const actions = p.packetReceived(packet, 1)
+      expect(actions.filter((a) => a.type === 'auth')).toEqual([])
+      return closes(actions)[0]?.error
+    }
+    const other = { cmd: 'auth' as const, reasonCode: 0x18, properties: { authenticationMethod: 'OTHER' } }
+    expect(unexpected(method, other)).toMatchObject({ message: 'unexpected AUTH from broker' })
+    expect(unexpected(method, { cmd: 'auth', reasonCode: 0x18 })).toMatchObject({ message: 'unexpected AUTH from broker' })
+    expect(unexpected({ ...method, protocolVersion: 4 }, challenge(0x18))).toMatchObject({ message: 'unexpected AUTH from broker' })
+    expect(unexpected({ protocolVersion: 5 }, { cmd: 'auth', reasonCode: 0x18 })).toBeInstanceOf(ProtocolError)
+  })
+
+  it('closes on AUTH 0x00 when no re-authentication is under way, and on any reason but 0x18, naming it', () => {
+    const p = connected(method)
+    const actions = p.packetReceived(challenge(0x00), 1)
+    expect(settled(actions)).toEqual([])
+    expect(closes(actions)[0]?.error).toMatchObject({ message: 'unexpected AUTH reason 0x0 from broker' })
+    const q = opening(method)
+    q.connectionOpened(0)
+    const odd = q.packetReceived(challenge(0x19), 1)
+    expect(odd.filter((a) => a.type === 'auth')).toEqual([])
+    expect(closes(odd)[0]?.error).toMatchObject({ message: 'unexpected AUTH reason 0x19 from broker' })
+    expect(closes(odd)[0]?.error).toBeInstanceOf(ProtocolError)
   })
 })
