@@ -2,13 +2,13 @@ import { pbkdf2Sync, randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import mqtt from 'mqtt'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ClientOptions, ConnectionRefusedError, connectAsync, MqttClient, ReasonCodeError, SubscribeError } from '../../src/index.js'
-import type { IncomingPacket, Packet } from '../../src/codec/packets.js'
+import type { IncomingPacket } from '../../src/codec/packets.js'
 import { rejection } from '../support/expect-error.js'
 import { startMosquitto } from '../support/mosquitto.js'
+import { v5Clients, written, read } from '../support/v5-clients.js'
 import { waitUntil } from '../support/wait.js'
 
 /**
@@ -20,42 +20,10 @@ import { waitUntil } from '../support/wait.js'
 let seq = 0
 const unique = (root: string, name: string) => `${root}/${process.pid}/${++seq}/${name}`
 
-const opened: MqttClient[] = []
-const peers: mqtt.MqttClient[] = []
-
-async function client(url: string, options: ClientOptions = {}): Promise<MqttClient> {
-  const c = await connectAsync(url, { WebSocket, reconnect: false, protocolVersion: 5, ...options })
-  opened.push(c)
-  return c
-}
-
-/** MQTT.js as the independent MQTT 5 peer. */
-async function peer(url: string, options: mqtt.IClientOptions = {}): Promise<mqtt.MqttClient> {
-  const p = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, ...options })
-  peers.push(p)
-  return p
-}
-
-/** Every packet the client writes, as its packetsend events show them. */
-function written(c: MqttClient): Packet[] {
-  const out: Packet[] = []
-  c.on('packetsend', (p) => out.push(p))
-  return out
-}
-
-/** Every packet the client reads, as its packetreceive events show them. */
-function read(c: MqttClient): IncomingPacket[] {
-  const out: IncomingPacket[] = []
-  c.on('packetreceive', (p) => out.push(p))
-  return out
-}
+const { client, peer, track } = v5Clients()
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-afterAll(async () => {
-  await Promise.all(opened.map((c) => c.end({ force: true })))
-  await Promise.all(peers.map((p) => p.endAsync(true)))
-})
 
 const DYNSEC_PLUGIN = '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so'
 
@@ -206,7 +174,7 @@ describe("refusals by Mosquitto's dynamic-security plugin", () => {
 
   it('does not retry a wrong password, even with reconnect on and a short delay', async () => {
     const c = new MqttClient(broker.url, { WebSocket, protocolVersion: 5, username: 'alice', password: 'wrong-pw', reconnect: { minDelay: 20, maxDelay: 20 } })
-    opened.push(c)
+    track(c)
     const sent = written(c)
     const errors: Error[] = []
     c.on('error', (e) => errors.push(e))

@@ -1,13 +1,12 @@
-import mqtt from 'mqtt'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BrokerLimitError, type ClientOptions, ConnectionClosedError, connect, connectAsync, type MqttClient, ReasonCodeError, SessionTakenOverError } from '../../src/index.js'
-import type { Packet } from '../../src/codec/packets.js'
+import { BrokerLimitError, ConnectionClosedError, connect, ReasonCodeError, SessionTakenOverError } from '../../src/index.js'
 import { startAedesBroker } from '../support/aedes-broker.js'
 import type { Broker } from '../support/brokers.js'
 import { rejection } from '../support/expect-error.js'
 import { startFakeBroker } from '../support/fake-broker.js'
 import { startMosquitto } from '../support/mosquitto.js'
+import { v5Clients, written } from '../support/v5-clients.js'
 import { waitUntil } from '../support/wait.js'
 
 /**
@@ -18,33 +17,8 @@ import { waitUntil } from '../support/wait.js'
 let seq = 0
 const unique = (name: string) => `v5/${process.pid}/${++seq}/${name}`
 
-const opened: MqttClient[] = []
-const peers: mqtt.MqttClient[] = []
+const { client, peer, track } = v5Clients()
 
-async function client(url: string, options: ClientOptions = {}): Promise<MqttClient> {
-  const c = await connectAsync(url, { WebSocket, reconnect: false, protocolVersion: 5, ...options })
-  opened.push(c)
-  return c
-}
-
-/** MQTT.js as the independent MQTT 5 peer. */
-async function peer(url: string): Promise<mqtt.MqttClient> {
-  const p = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0 })
-  peers.push(p)
-  return p
-}
-
-/** Every packet the client writes, as its packetsend events show them. */
-function written(c: MqttClient): Packet[] {
-  const out: Packet[] = []
-  c.on('packetsend', (p) => out.push(p))
-  return out
-}
-
-afterAll(async () => {
-  await Promise.all(opened.map((c) => c.end({ force: true })))
-  await Promise.all(peers.map((p) => p.endAsync(true)))
-})
 
 describe('against a Mosquitto with small limits', () => {
   let broker: Broker & { tcpUrl: string; restart(): Promise<void> }
@@ -215,7 +189,7 @@ describe('a scripted MQTT 5 server, for what Mosquitto does not do over WebSocke
     })
     try {
       const c = connect(first.url, { WebSocket, protocolVersion: 5, reconnect: { minDelay: 20, maxDelay: 20 } })
-      opened.push(c)
+      track(c)
       c.on('error', () => undefined)
       await waitUntil(() => c.connected)
       expect(first.connections).toHaveLength(1)
@@ -305,7 +279,7 @@ describe('a scripted MQTT 5 server, for what Mosquitto does not do over WebSocke
     })
     try {
       const c = connect(broker.url, { WebSocket, protocolVersion: 5, reconnect: { minDelay: 20, maxDelay: 20 } })
-      opened.push(c)
+      track(c)
       c.on('error', () => undefined)
       const poison = c.publish('poison', 'x', { qos: 1 })
       const err = await rejection(poison, ReasonCodeError)
@@ -333,7 +307,7 @@ describe('a scripted MQTT 5 server, for what Mosquitto does not do over WebSocke
     })
     try {
       const c = connect(broker.url, { WebSocket, protocolVersion: 5, reconnect: { minDelay: 20, maxDelay: 20 } })
-      opened.push(c)
+      track(c)
       const errors: Error[] = []
       c.on('error', (e) => errors.push(e))
       await waitUntil(() => c.state === 'disconnected')
@@ -359,7 +333,7 @@ describe('an MQTT 5 client against aedes, which speaks 3.1.1 only', () => {
 
   it('is refused once, told the broker does not support MQTT 5, and does not retry', async () => {
     const c = connect(broker.url, { WebSocket, protocolVersion: 5, reconnect: { minDelay: 50, maxDelay: 50 } })
-    opened.push(c)
+    track(c)
     const errors: Error[] = []
     c.on('error', (e) => errors.push(e))
     let reconnects = 0
