@@ -25,7 +25,7 @@ describe('against a Mosquitto with small limits', () => {
 
   beforeAll(async () => {
     broker = await startMosquitto({
-      extraConfig: ['max_keepalive 10', 'max_qos 1', 'retain_available false', 'max_packet_size 2000'].join('\n'),
+      extraConfig: ['max_keepalive 10', 'max_qos 1', 'retain_available false', 'max_packet_size 2000', 'max_topic_alias 2'].join('\n'),
     })
   })
   afterAll(() => broker.close())
@@ -72,6 +72,33 @@ describe('against a Mosquitto with small limits', () => {
     await p.publishAsync(topic, Buffer.alloc(10), { qos: 1 })
     await waitUntil(() => got.length > 0)
     expect(got).toEqual([10])
+    expect(closed).toBe(0)
+  })
+
+  it('gives aliases to no more topics than the broker Topic Alias Maximum (2), and every message arrives under its own topic', async () => {
+    const c = await client(broker.url)
+    expect(c.connack?.properties?.topicAliasMaximum).toBe(2)
+    const topics = ['a', 'b', 'c', 'd'].map((t) => unique(`alias-${t}`))
+    const p = await peer(broker.url)
+    const got: string[] = []
+    p.on('message', (topic, payload) => got.push(`${topic} ${payload.toString()}`))
+    await Promise.all(topics.map((t) => p.subscribeAsync(t, { qos: 1 })))
+    const sent = written(c)
+    let closed = 0
+    c.on('close', () => closed++)
+    const expected: string[] = []
+    for (let round = 0; round < 3; round++) {
+      for (const t of topics) {
+        await c.publish(t, `${round}`, { qos: 1 })
+        expected.push(`${t} ${round}`)
+      }
+    }
+    await waitUntil(() => got.length === expected.length)
+    expect(got.sort()).toEqual(expected.sort())
+    const publishes = sent.filter((x) => x.cmd === 'publish') as Array<{ topic: string; properties?: { topicAlias?: number } }>
+    expect(new Set(publishes.map((x) => x.properties?.topicAlias).filter((a) => a !== undefined))).toEqual(new Set([1, 2]))
+    // After the first round the first two topics go by alias alone; the others always in full.
+    expect(publishes.filter((x) => x.topic === '')).toHaveLength(4)
     expect(closed).toBe(0)
   })
 
