@@ -205,12 +205,12 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
    * the topic, see the README). Rejects with RequestTimeoutError when no reply comes in time.
    */
   request(topic: string, payload: Payload, options?: RequestOptions): Promise<Message> {
-    return (this.rpc ??= new RequestResponse(this, (err) => this.report(err))).request(topic, payload, options)
+    return this.requestResponse().request(topic, payload, options)
   }
 
   /** Answers requests on `filter`: what `responder` returns is published as each one's reply. */
   respond(filter: string, responder: Responder, options?: SubscribeOptions): Promise<Granted[]> {
-    return (this.rpc ??= new RequestResponse(this, (err) => this.report(err))).respond(filter, responder, options)
+    return this.requestResponse().respond(filter, responder, options)
   }
 
   /**
@@ -317,6 +317,10 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
       }
     }
     this.scheduleDeadline()
+  }
+
+  private requestResponse(): RequestResponse {
+    return (this.rpc ??= new RequestResponse(this, (err) => this.report(err)))
   }
 
   /** Asks the onAuth hook for the answer to an AUTH challenge; it may take its time. */

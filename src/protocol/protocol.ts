@@ -241,7 +241,7 @@ export class Protocol<Op> {
     }
     const failure = this.send(connect)
     // A CONNECT that cannot be encoded never will be: retrying cannot help.
-    if (failure) this.lose((this.refusedForGood = failure))
+    if (failure) this.stopForGood(failure)
     return this.take()
   }
 
@@ -309,7 +309,8 @@ export class Protocol<Op> {
   sessionClaimed(now: number): Array<Action<Op>> {
     this.now = now
     if (this.life !== 'closing' && this.life !== 'closed' && this.life !== 'disconnected') {
-      this.takenOver(new SessionTakenOverError('Another client in this browser connected with this client id'))
+      // Taking the session back would knock that client off, and so on forever.
+      this.stopForGood(new SessionTakenOverError('Another client in this browser connected with this client id'))
     }
     return this.take()
   }
@@ -407,8 +408,7 @@ export class Protocol<Op> {
   authenticationFailed(connection: number, error: MqttError, now: number): Array<Action<Op>> {
     this.now = now
     if (connection !== this.connections || !hasSocket(this.life)) return this.take()
-    this.refusedForGood = error
-    this.lose(error)
+    this.stopForGood(error)
     return this.take()
   }
 
@@ -634,15 +634,17 @@ export class Protocol<Op> {
       if (blamed) this.settle(blamed, new ReasonCodeError(what, packet.reasonCode, packet.properties))
     }
     this.followReference(packet.reasonCode, packet.properties?.serverReference)
-    if (packet.reasonCode === SESSION_TAKEN_OVER) return this.takenOver(new SessionTakenOverError(disconnectMessage(packet)))
+    // Another connection took our session: taking it back would knock that one off, and so on
+    // forever (two tabs with one client id).
+    if (packet.reasonCode === SESSION_TAKEN_OVER) return this.stopForGood(new SessionTakenOverError(disconnectMessage(packet)))
     this.lose(new ConnectionClosedError(disconnectMessage(packet)))
   }
 
   /**
-   * Another connection holds our session now: taking it back would knock that one off, and so on
-   * forever (two tabs with one client id), so this client stops.
+   * A failure retrying cannot fix: the socket, if any, closes with it and no new one is opened;
+   * without a socket it is reported and the wait to reconnect ends.
    */
-  private takenOver(error: SessionTakenOverError): void {
+  private stopForGood(error: MqttError): void {
     this.refusedForGood = error
     if (hasSocket(this.life)) return this.lose(error)
     this.actions.push({ type: 'error', error })
