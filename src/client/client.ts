@@ -23,9 +23,10 @@ import { type Granted, isFailure, type PublishResult, type UnsubscribeResult } f
 import { MessageIterator } from '../routing/message-iterator.js'
 import { Router, type Sink } from '../routing/router.js'
 import { Outbox } from '../store/outbox.js'
+import { redactUrl } from '../transport/redact-url.js'
 import { Connection } from './connection.js'
 import { TypedEmitter } from './emitter.js'
-import { type ClientState, type MqttClientEvents, redact, SHOWN } from './events.js'
+import { type ClientState, type MqttClientEvents, redact, SHOWN, shownOptions } from './events.js'
 import { Message, type MessageHandler } from './message.js'
 import { RequestResponse, type RequestOptions, type Responder } from './request-response.js'
 
@@ -71,8 +72,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   constructor(url: string, options: ClientOptions = {}) {
     super()
     this.config = resolveOptions(url, options)
-    const { password: _secret, ...visible } = this.config
-    this.options = Object.freeze(visible)
+    this.options = Object.freeze(shownOptions(this.config))
     this.protocol = new Protocol(this.config, { granted: () => this.router.subscriptions({ confirmedOnly: true }) })
     // A store the caller did not give is one nobody else can read: the protocol's queue already
     // holds each message until it settles, so nothing is put in it.
@@ -363,7 +363,8 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   private moved(from: LifeState, to: LifeState, connack: ConnackPacket | undefined): void {
     if (to === 'connected') {
       // An empty id is one the 3.1.1 broker made up: unique, so nobody else can hold it.
-      if (this.clientId && this.connection) this.claims?.claim(`${this.connection.url} ${this.clientId}`)
+      // The broker's address without its credentials: the other clients need only tell brokers apart.
+      if (this.clientId && this.connection) this.claims?.claim(`${redactUrl(this.connection.url)} ${this.clientId}`)
       return void this.emit('connect', connack as ConnackPacket)
     }
     if (to === 'connecting' && from === 'reconnecting') return void this.emit('reconnect')

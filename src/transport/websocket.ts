@@ -1,6 +1,7 @@
 import { concatBytes } from '../bytes.js'
 import { ConnectionClosedError, type MqttError, ProtocolError, TransportError } from '../errors.js'
 import { nextTask } from './next-task.js'
+import { redactUrl } from './redact-url.js'
 import type { Transport, TransportHandlers } from './transport.js'
 
 /**
@@ -60,7 +61,11 @@ export class WebSocketTransport implements Transport {
     try {
       this.socket = new WebSocketImpl(url, ['mqtt'])
     } catch (err) {
-      throw new TransportError(`Cannot open WebSocket to ${url}: ${(err as Error).message}`, { cause: err })
+      // The address may carry credentials (userinfo, a token in the query), and a browser's own
+      // message quotes it: neither goes into ours, nor an error that quotes it into the cause.
+      const said = String((err as Error | undefined)?.message ?? err)
+      const detail = said.split(url).join(redactUrl(url))
+      throw new TransportError(`Cannot open WebSocket to ${redactUrl(url)}: ${detail}`, detail === said ? { cause: err } : {})
     }
     this.socket.binaryType = 'arraybuffer'
     this.socket.onopen = () => {
@@ -70,7 +75,10 @@ export class WebSocketTransport implements Transport {
     this.socket.onerror = (event: ErrorEventLike) => {
       if (this.closing) return // an error from tearing down a socket we closed is not news
       const detail = event.message ?? (event.error instanceof Error ? event.error.message : undefined)
-      this.failure ??= new TransportError(detail ? `WebSocket error: ${detail}` : 'WebSocket error', { cause: event.error })
+      // Node's code (e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE) tells a TLS failure from the rest at a glance.
+      const code = (event.error as { code?: unknown } | undefined)?.code
+      const said = detail && typeof code === 'string' && !detail.includes(code) ? `${detail} (${code})` : detail
+      this.failure ??= new TransportError(said ? `WebSocket error: ${said}` : 'WebSocket error', { cause: event.error })
     }
     this.socket.onclose = (event: CloseEventLike) => {
       this.finish(this.failure ?? closedByPeer(event))

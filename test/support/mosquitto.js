@@ -26,13 +26,17 @@ export function mosquittoAvailable() {
  * says `bind_interface lo` and `socket_domain ipv4` (checked with ss: any one missing and it
  * listens on 0.0.0.0), so all three are always set.
  *
- * @param {{ extraConfig?: string, log?: boolean }} [options]
+ * With `tls`, a third listener takes WebSocket over TLS (wss://) with that certificate and key; the
+ * same three lines bind it to loopback.
+ *
+ * @param {{ extraConfig?: string, log?: boolean, tls?: { certfile: string, keyfile: string, cafile?: string } }} [options]
  */
 export async function startMosquitto(options = {}) {
   const bin = binary()
   if (!bin) throw new Error('mosquitto is not installed (apt-get install -y mosquitto)')
   const configDir = await mkdtemp(path.join(os.tmpdir(), 'ts-mqtt-ws-mosquitto-'))
   const [port, tcpPort] = [await freePort(), await freePort()]
+  const tlsPort = options.tls ? await freePort() : undefined
   const config = [
     'per_listener_settings false',
     'persistence false',
@@ -47,6 +51,8 @@ export async function startMosquitto(options = {}) {
     'socket_domain ipv4',
     options.extraConfig ?? '',
     /allow_anonymous/.test(options.extraConfig ?? '') ? '' : 'allow_anonymous true',
+    // Last, so that listener settings in extraConfig still go to the plain WebSocket listener.
+    ...(options.tls ? tlsListener(tlsPort, options.tls) : []),
     '',
   ].join('\n')
   const configFile = path.join(configDir, 'mosquitto.conf')
@@ -54,7 +60,7 @@ export async function startMosquitto(options = {}) {
 
   let child
   const start = async () => {
-    child = await launch(bin, configFile, tcpPort, port, options.log)
+    child = await launch(bin, configFile, tcpPort, port, options.log, tlsPort)
   }
   const stop = async () => {
     if (!child) return
@@ -70,6 +76,9 @@ export async function startMosquitto(options = {}) {
     port,
     tcpPort,
     tcpUrl: `mqtt://127.0.0.1:${tcpPort}`,
+    /** The TLS WebSocket listener, when `tls` was given. */
+    wssUrl: tlsPort === undefined ? undefined : `wss://127.0.0.1:${tlsPort}`,
+    tlsPort,
     configDir,
     /** Stops and starts the same config on the same ports, for broker-restart tests. */
     restart: async () => {
@@ -84,7 +93,23 @@ export async function startMosquitto(options = {}) {
   }
 }
 
-async function launch(bin, configFile, tcpPort, wsPort, log) {
+/**
+ * @param {number | undefined} port
+ * @param {{ certfile: string, keyfile: string, cafile?: string }} tls
+ */
+function tlsListener(port, tls) {
+  return [
+    `listener ${port} 127.0.0.1`,
+    'protocol websockets',
+    'bind_interface lo',
+    'socket_domain ipv4',
+    `certfile ${tls.certfile}`,
+    `keyfile ${tls.keyfile}`,
+    ...(tls.cafile ? [`cafile ${tls.cafile}`] : []),
+  ]
+}
+
+async function launch(bin, configFile, tcpPort, wsPort, log, tlsPort) {
   const child = spawn(bin, ['-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (chunk) => {
@@ -100,7 +125,7 @@ async function launch(bin, configFile, tcpPort, wsPort, log) {
   exited.catch(() => undefined)
   const deadline = Date.now() + 10_000
   await Promise.race([exited, (async () => {
-    while (!(await accepts(tcpPort)) || !(await accepts(wsPort))) {
+    while (!(await accepts(tcpPort)) || !(await accepts(wsPort)) || (tlsPort !== undefined && !(await accepts(tlsPort)))) {
       if (Date.now() > deadline) throw new Error(`mosquitto did not accept connections within 10 s: ${stderr.trim()}`)
       await new Promise((r) => setTimeout(r, 50))
     }
