@@ -332,8 +332,9 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   }
 
   private openConnection(url: string): void {
-    const { WebSocket, maxPacketSize } = this.config
-    this.connection = new Connection(url, { WebSocket, protocolVersion: this.protocol.protocolVersion, maxPacketSize }, {
+    const { WebSocket, maxPacketSize, subprotocols, coalesceWrites } = this.config
+    const options = { WebSocket, protocolVersion: this.protocol.protocolVersion, maxPacketSize, subprotocols, coalesceWrites }
+    this.connection = new Connection(url, options, {
       opened: () => this.run(this.protocol.connectionOpened(now())),
       received: (packet) => this.received(packet),
       closed: (error) => {

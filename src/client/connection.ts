@@ -2,7 +2,7 @@ import { Decoder } from '../codec/decoder.js'
 import type { IncomingPacket, ProtocolVersion } from '../codec/packets.js'
 import type { MqttError } from '../errors.js'
 import type { Transport } from '../transport/transport.js'
-import { type WebSocketConstructor, WebSocketTransport } from '../transport/websocket.js'
+import { type WebSocketConstructor, WebSocketTransport, type WebSocketTransportOptions } from '../transport/websocket.js'
 
 /** What a connection tells its owner. After `closed`, or after the owner closed it, nothing more. */
 export interface ConnectionOwner {
@@ -12,16 +12,21 @@ export interface ConnectionOwner {
   closed(error: MqttError | undefined): void
 }
 
-export interface ConnectionOptions {
+export interface ConnectionOptions extends WebSocketTransportOptions {
   WebSocket: WebSocketConstructor
   protocolVersion: ProtocolVersion
   maxPacketSize: number
 }
 
 /** Makes the transport a connection runs on; tests give a fake one. */
-export type TransportFactory = (url: string, handlers: ConstructorParameters<typeof WebSocketTransport>[1], WebSocket: WebSocketConstructor) => Transport
+export type TransportFactory = (
+  url: string,
+  handlers: ConstructorParameters<typeof WebSocketTransport>[1],
+  WebSocket: WebSocketConstructor,
+  options: WebSocketTransportOptions,
+) => Transport
 
-const webSocketTransport: TransportFactory = (url, handlers, WebSocket) => new WebSocketTransport(url, handlers, WebSocket)
+const webSocketTransport: TransportFactory = (url, handlers, WebSocket, options) => new WebSocketTransport(url, handlers, WebSocket, options)
 
 /**
  * One socket's life: its transport and the decoder that reads it. Made whole when the protocol
@@ -50,6 +55,7 @@ export class Connection {
           onClose: (error) => this.end(error),
         },
         options.WebSocket,
+        options,
       )
     } catch (err) {
       // Reported a moment later, as any other failure to connect is: the owner is still setting up.

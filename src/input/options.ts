@@ -84,6 +84,20 @@ export interface ClientOptions {
   maxPacketSize?: number
   /** ms that a graceful end() waits for in-flight messages before it closes anyway, default 10000 */
   endTimeout?: number
+  /**
+   * Whether packets written together share WebSocket frames (default true), which MQTT allows and
+   * which makes small messages much cheaper. Set false for a broker that reads only the first MQTT
+   * packet of each frame (some embedded and test brokers): it then answers the first of a burst
+   * and silently drops the rest, so publishes and subscriptions hang unacknowledged.
+   */
+  coalesceWrites?: boolean
+  /**
+   * The WebSocket subprotocol to ask for, default 'mqtt' (what MQTT 3.1.1 and 5.0 name). Give
+   * 'mqttv3.1' for an old broker that accepts only that name, or a list to offer several, most
+   * wanted first. A broker that agrees to none of them fails the connection with TransportError.
+   * Each name is an RFC 7230 token (letters, digits and !#$%&'*+-.^_`|~), as RFC 6455 asks.
+   */
+  subprotocol?: string | string[]
 }
 
 /** Options after defaults and checks: what the client runs on. A fresh object, never the caller's. */
@@ -110,6 +124,9 @@ export interface ResolvedOptions {
   queueLimit: number
   maxPacketSize: number
   endTimeout: number
+  coalesceWrites: boolean
+  /** The subprotocols to offer, most wanted first; never empty */
+  subprotocols: string[]
 }
 
 export function resolveOptions(url: string, options: ClientOptions = {}): ResolvedOptions {
@@ -154,6 +171,8 @@ export function resolveOptions(url: string, options: ClientOptions = {}): Resolv
     queueLimit: integer('queueLimit', options.queueLimit ?? 100_000, 0, 2 ** 31 - 1),
     maxPacketSize: integer('maxPacketSize', options.maxPacketSize ?? 16 * 1024 * 1024, 2, MAX_REMAINING_LENGTH + 5),
     endTimeout: integer('endTimeout', options.endTimeout ?? 10_000, 0, 2 ** 31 - 1),
+    coalesceWrites: coalesceWritesOption(options.coalesceWrites),
+    subprotocols: subprotocolsOption(options.subprotocol),
   }
 }
 
@@ -257,4 +276,21 @@ function topicAliasesOption(value: unknown): 'auto' | false {
   if (value === undefined || value === 'auto') return 'auto'
   if (value === false) return false
   throw new InvalidArgumentError("topicAliases must be 'auto' or false")
+}
+
+function coalesceWritesOption(value: unknown): boolean {
+  if (value !== undefined && typeof value !== 'boolean') throw new InvalidArgumentError('coalesceWrites must be true or false')
+  return value ?? true
+}
+
+/** An RFC 7230 token, which RFC 6455 §4.1 makes each subprotocol: a WebSocket throws a SyntaxError on anything else. */
+const TOKEN = /^[\w!#$%&'*+.^`|~-]+$/
+
+function subprotocolsOption(value: unknown): string[] {
+  const list: unknown[] = value === undefined ? ['mqtt'] : Array.isArray(value) ? [...value] : [value]
+  // A name given twice is a SyntaxError to the WebSocket too: said here, in our terms, before any socket.
+  if (list.length === 0 || new Set(list).size < list.length || !list.every((name) => typeof name === 'string' && TOKEN.test(name))) {
+    throw new InvalidArgumentError('subprotocol must be a token (RFC 7230) or a list of distinct tokens')
+  }
+  return list as string[]
 }

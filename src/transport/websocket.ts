@@ -24,6 +24,14 @@ export interface WebSocketConstructor {
   new (url: string, protocols?: string | string[]): WebSocketLike
 }
 
+/** How one WebSocket carries MQTT; each field is a broker quirk some brokers need worked around. */
+export interface WebSocketTransportOptions {
+  /** The subprotocols offered in the handshake, most wanted first. */
+  subprotocols: string[]
+  /** Whether the packets written in one task share frames (true) or each get a frame of their own. */
+  coalesceWrites: boolean
+}
+
 const OPEN = 1
 /** Small packets written before a flush are joined up to this size; a larger packet goes in a frame of its own. */
 const MAX_JOINED_FRAME = 64 * 1024
@@ -41,9 +49,13 @@ interface ErrorEventLike {
 }
 
 /**
- * MQTT over one WebSocket (MQTT §6): asks for the `mqtt` subprotocol, takes binary frames only,
- * and joins the packets written until the next task (see next-task.ts) into as few frames as it
- * can, since per-frame cost, not per-byte cost, dominates small messages in browsers.
+ * MQTT over one WebSocket (MQTT §6): asks for the `mqtt` subprotocol unless told otherwise, takes
+ * binary frames only, and joins the packets written until the next task (see next-task.ts) into
+ * as few frames as it can, since per-frame cost, not per-byte cost, dominates small messages in
+ * browsers. MQTT allows the joining (MQTT-6.0.0-2); for brokers that read only the first packet
+ * of a frame, `coalesceWrites: false` still flushes a task later but gives each packet its own
+ * frame, so the choice moves frame boundaries and nothing else: order, and what close() flushes,
+ * stay as they are.
  */
 export class WebSocketTransport implements Transport {
   private readonly socket: WebSocketLike
@@ -57,9 +69,10 @@ export class WebSocketTransport implements Transport {
     url: string,
     private readonly handlers: TransportHandlers,
     WebSocketImpl: WebSocketConstructor,
+    private readonly options: WebSocketTransportOptions = { subprotocols: ['mqtt'], coalesceWrites: true },
   ) {
     try {
-      this.socket = new WebSocketImpl(url, ['mqtt'])
+      this.socket = new WebSocketImpl(url, options.subprotocols)
     } catch (err) {
       // The address may carry credentials (userinfo, a token in the query), and a browser's own
       // message quotes it: neither goes into ours, nor an error that quotes it into the cause.
@@ -114,7 +127,7 @@ export class WebSocketTransport implements Transport {
     this.pending = []
     // Writes after the socket closed are dropped: QoS 1/2 packets are re-sent after a reconnect.
     if (this.finished || this.socket.readyState !== OPEN) return
-    for (const frame of joinFrames(chunks)) this.socket.send(frame)
+    for (const frame of this.options.coalesceWrites ? joinFrames(chunks) : chunks) this.socket.send(frame)
   }
 
   private receive(data: unknown): void {

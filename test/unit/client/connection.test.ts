@@ -46,7 +46,7 @@ function open(owner: ConnectionOwner, factory?: TransportFactory): { connection:
       transport = new FakeTransport(handlers)
       return transport
     })
-  const connection = new Connection('ws://x', { WebSocket: class {} as unknown as WebSocketConstructor, protocolVersion: 4, maxPacketSize: 1024 }, owner, make)
+  const connection = new Connection('ws://x', { WebSocket: class {} as unknown as WebSocketConstructor, protocolVersion: 4, maxPacketSize: 1024, subprotocols: ['mqtt'], coalesceWrites: true }, owner, make)
   return { connection, transport: transport as FakeTransport }
 }
 

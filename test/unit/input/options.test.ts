@@ -102,6 +102,8 @@ describe('resolveOptions defaults', () => {
       queueLimit: 100_000,
       maxPacketSize: 16 * 1024 * 1024,
       endTimeout: 10_000,
+      coalesceWrites: true,
+      subprotocols: ['mqtt'],
     })
     expect(o.WebSocket).toBe(WebSocket)
     expect(o.store).toBeInstanceOf(MemoryStore)
@@ -186,6 +188,20 @@ describe('resolveOptions takes what the caller gives', () => {
   it('puts the url first among the servers, and lists each server once', () => {
     const o = resolve({ servers: ['wss://b.example/mqtt', url, 'ws://c:8080'] })
     expect(o.servers).toEqual([url, 'wss://b.example/mqtt', 'ws://c:8080'])
+  })
+
+  it('keeps coalesceWrites false, and a subprotocol as a list of one or a copy of the list given', () => {
+    expect(resolve({ coalesceWrites: false }).coalesceWrites).toBe(false)
+    expect(resolve({ subprotocol: 'mqttv3.1' }).subprotocols).toEqual(['mqttv3.1'])
+    const offered = ['mqtt', 'mqttv3.1']
+    const o = resolve({ subprotocol: offered })
+    offered.push('other')
+    expect(o.subprotocols).toEqual(['mqtt', 'mqttv3.1'])
+  })
+
+  it('accepts every token character in a subprotocol', () => {
+    const all = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    expect(resolve({ subprotocol: all }).subprotocols).toEqual([all])
   })
 
   it('accepts wss:// URLs', () => {
@@ -331,6 +347,15 @@ describe('resolveOptions rejects bad input with InvalidArgumentError', () => {
     ['a reconnect factor given as text', { WebSocket, reconnect: { factor: '2' } }, 'reconnect.factor must be a number >= 1'],
     ['a WebSocket that is not a constructor', { WebSocket: {} }, 'No WebSocket implementation: pass one as options.WebSocket (in Node 20: import WebSocket from "ws")'],
     ['a server URL that is not ws://', { WebSocket, servers: ['http://b'] }, 'URL must start with ws:// or wss://, not http://'],
+    ['coalesceWrites given as text', { WebSocket, coalesceWrites: 'false' }, 'coalesceWrites must be true or false'],
+    ['an empty subprotocol', { WebSocket, subprotocol: '' }, 'subprotocol must be a token (RFC 7230) or a list of distinct tokens'],
+    ['a subprotocol with a space', { WebSocket, subprotocol: 'mqtt v3' }, 'subprotocol must be a token (RFC 7230) or a list of distinct tokens'],
+    ['two subprotocols in one string', { WebSocket, subprotocol: 'mqtt,mqttv3.1' }, 'subprotocol must be a token (RFC 7230) or a list of distinct tokens'],
+    ['a subprotocol outside ASCII', { WebSocket, subprotocol: 'mqtté' }, 'subprotocol must be a token (RFC 7230) or a list of distinct tokens'],
+    ['a subprotocol that is a number', { WebSocket, subprotocol: 5 }, 'subprotocol must be a token (RFC 7230) or a list of distinct tokens'],
+    ['a subprotocol list holding a number', { WebSocket, subprotocol: ['mqtt', 5] }, 'subprotocol must be a token (RFC 7230) or a list of distinct tokens'],
+    ['an empty subprotocol list', { WebSocket, subprotocol: [] }, 'subprotocol must be a token (RFC 7230) or a list of distinct tokens'],
+    ['a subprotocol listed twice', { WebSocket, subprotocol: ['mqtt', 'mqtt'] }, 'subprotocol must be a token (RFC 7230) or a list of distinct tokens'],
   ])('rejects %s', (_, options, message) => {
     const err = optionError(options)
     expect(err.code).toBe('INVALID_ARGUMENT')
