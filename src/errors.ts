@@ -145,11 +145,17 @@ export class KeepaliveTimeoutError extends MqttError {
   }
 }
 
-/** The broker sent bytes that are not valid MQTT, a packet over the size limit, or a packet out of place. */
+/**
+ * The broker sent bytes that are not valid MQTT, a packet over the size limit, or a packet out of
+ * place. `reasonCode` is the MQTT 5 DISCONNECT reason the client sends before it closes: 0x81
+ * Malformed Packet, 0x82 Protocol Error (the default), 0x94 Topic Alias invalid, 0x95 Packet too large.
+ */
 export class ProtocolError extends MqttError {
   declare readonly code: 'PROTOCOL_ERROR'
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly reasonCode: number
+  constructor(message: string, options?: { cause?: unknown; reasonCode?: number }) {
     super('PROTOCOL_ERROR', message, options)
+    this.reasonCode = options?.reasonCode ?? 0x82
   }
 }
 

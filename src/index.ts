@@ -7,6 +7,7 @@ export type { ClientOptions, ReconnectOptions, WillOptions } from './input/optio
 export type { Payload } from './input/payload.js'
 export type { PublishOptions, SubscribeOptions, SubscriptionMap } from './input/requests.js'
 export type { Granted, PublishResult, UnsubscribeResult } from './protocol/reason-codes.js'
+export type { ProtocolStats as ClientStats, ProtocolWarning as ClientWarning } from './protocol/protocol.js'
 export type * from './codec/packets.js'
 export type { WebSocketConstructor, WebSocketLike } from './transport/websocket.js'
 export type { Store, StoredMessage } from './store/store.js'

@@ -18,7 +18,7 @@ import { type SessionClaims, watchSessionClaims } from '../platform/session-clai
 import { now, plainTimers, type TimerHandle, type Timers } from '../platform/timers.js'
 import { acquireTimers, releaseTimers } from '../platform/worker-timers.js'
 import { hasSocket, type LifeState } from '../protocol/lifecycle.js'
-import { type Action, Protocol } from '../protocol/protocol.js'
+import { type Action, Protocol, type ProtocolStats } from '../protocol/protocol.js'
 import { type Granted, isFailure, type PublishResult, type UnsubscribeResult } from '../protocol/reason-codes.js'
 import { MessageIterator } from '../routing/message-iterator.js'
 import { Router, type Sink } from '../routing/router.js'
@@ -95,6 +95,15 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   /** The CONNACK of the current connection, or of the last one (its session flag, reason code, MQTT 5 properties). */
   get connack(): ConnackPacket | undefined {
     return this.protocol.connack
+  }
+
+  /**
+   * The sizes of the client's queues and tables now, each bounded (see the README's
+   * "Robustness"): operations queued, packets in flight, incoming QoS 2 messages awaiting
+   * release, and acknowledgements ignored because nothing was in flight under their id.
+   */
+  get stats(): ProtocolStats {
+    return this.protocol.stats
   }
 
   /** Opens the connection. Called by connect(); only needed after `new MqttClient(...)`. */
@@ -311,6 +320,9 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
         case 'error':
           this.report(action.error)
           break
+        case 'warning':
+          this.emit('warning', action.warning)
+          break
         case 'auth':
           this.answerChallenge(action.connection, action.packet)
           break
@@ -337,6 +349,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     this.connection = new Connection(url, options, {
       opened: () => this.run(this.protocol.connectionOpened(now())),
       received: (packet) => this.received(packet),
+      violated: (error) => this.run(this.protocol.brokerViolation(error, now())),
       closed: (error) => {
         this.connection = undefined
         if (error) this.report(error)

@@ -1,6 +1,6 @@
 import { Decoder } from '../codec/decoder.js'
 import type { IncomingPacket, ProtocolVersion } from '../codec/packets.js'
-import type { MqttError } from '../errors.js'
+import { type MqttError, ProtocolError } from '../errors.js'
 import type { Transport } from '../transport/transport.js'
 import { type WebSocketConstructor, WebSocketTransport, type WebSocketTransportOptions } from '../transport/websocket.js'
 
@@ -8,6 +8,8 @@ import { type WebSocketConstructor, WebSocketTransport, type WebSocketTransportO
 export interface ConnectionOwner {
   opened(): void
   received(packet: IncomingPacket): void
+  /** The bytes broke the wire rules: nothing more is read; the owner says why to the broker and closes. */
+  violated(error: ProtocolError): void
   /** The socket went by itself; `error` says why (a broker that closed it cleanly gives none). */
   closed(error: MqttError | undefined): void
 }
@@ -37,6 +39,8 @@ export class Connection {
   private readonly decoder: Decoder
   /** Closed by its owner or gone by itself: nothing more is read or reported. */
   private finished = false
+  /** The decoder failed: what follows cannot be read, though the socket is still there to say why. */
+  private unreadable = false
 
   constructor(
     readonly url: string,
@@ -76,13 +80,13 @@ export class Connection {
   }
 
   private receive(bytes: Uint8Array): void {
-    if (this.finished) return
+    if (this.finished || this.unreadable) return
     let packets: IncomingPacket[]
     try {
       packets = this.decoder.push(bytes)
     } catch (err) {
-      this.transport?.close()
-      this.end(err as MqttError)
+      this.unreadable = true
+      this.owner.violated(err instanceof ProtocolError ? err : new ProtocolError(`Malformed packet from broker: ${String(err)}`, { cause: err, reasonCode: 0x81 }))
       return
     }
     for (const packet of packets) {

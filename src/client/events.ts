@@ -1,6 +1,7 @@
 import type { ConnackPacket, DisconnectPacket, IncomingPacket, IncomingPublishPacket, Packet } from '../codec/packets.js'
 import type { ResolvedOptions } from '../input/options.js'
 import type { LifeState } from '../protocol/lifecycle.js'
+import type { ProtocolWarning } from '../protocol/protocol.js'
 import { redactUrl } from '../transport/redact-url.js'
 
 /** Where the client is: a plain string, so it can be shown or compared as is. */
@@ -18,6 +19,8 @@ export interface MqttClientEvents {
   /** end() finished: nothing more will happen. */
   end: []
   error: [error: Error]
+  /** Something worth knowing that is not a failure, given once per client (see ProtocolWarning's codes). */
+  warning: [warning: ProtocolWarning]
   /** The broker sent DISCONNECT (MQTT 5). */
   disconnect: [packet: DisconnectPacket]
   message: [topic: string, payload: Uint8Array, packet: IncomingPublishPacket]

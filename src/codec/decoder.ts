@@ -7,6 +7,7 @@ type WireBuffer = Parameters<Parser['parse']>[0]
 import { concatBytes } from '../bytes.js'
 import { ProtocolError } from '../errors.js'
 import type { IncomingPacket, ProtocolVersion } from './packets.js'
+import { checkPacket } from './wire-check.js'
 
 export interface DecoderOptions {
   protocolVersion: ProtocolVersion
@@ -18,11 +19,13 @@ export interface DecoderOptions {
  * Turns a stream of bytes into packets. It finds packet boundaries itself, from the fixed header,
  * so that an oversized or malformed length is refused before any byte of the body is buffered,
  * and so that mqtt-packet's parser only ever sees one whole packet and cannot read past it.
- * Any failure throws a ProtocolError; the decoder is unusable afterwards.
+ * Each packet is held to the wire rules (wire-check.ts) before it is parsed. Any failure throws a
+ * ProtocolError; the decoder is unusable afterwards.
  */
 export class Decoder {
   private readonly parser: Parser
   private readonly maxPacketSize: number
+  private readonly version: ProtocolVersion
   private chunks: Uint8Array[] = []
   private buffered = 0
   private parsed: WirePacket | undefined
@@ -30,6 +33,7 @@ export class Decoder {
 
   constructor(options: DecoderOptions) {
     this.maxPacketSize = options.maxPacketSize
+    this.version = options.protocolVersion
     this.parser = ParserClass.parser({ protocolVersion: options.protocolVersion })
     this.parser.on('packet', (p: WirePacket) => {
       this.parsed = p
@@ -71,7 +75,9 @@ export class Decoder {
       if (header === undefined) break
       const end = offset + this.checkSize(header)
       if (end > buf.length) break
-      out.push(this.parseOne(buf.subarray(offset, end)))
+      const packet = buf.subarray(offset, end)
+      checkPacket(packet, header.headerLength, this.version)
+      out.push(this.parseOne(packet))
       offset = end
     }
     return offset
@@ -86,7 +92,7 @@ export class Decoder {
   private checkSize(header: Header): number {
     const size = header.headerLength + header.remaining
     if (size > this.maxPacketSize) {
-      throw new ProtocolError(`Packet of ${size} bytes exceeds the limit of ${this.maxPacketSize} bytes`)
+      throw new ProtocolError(`Packet of ${size} bytes exceeds the limit of ${this.maxPacketSize} bytes`, { reasonCode: PACKET_TOO_LARGE })
     }
     return size
   }
@@ -102,11 +108,15 @@ export class Decoder {
     const packet = this.parsed as IncomingPacket | undefined
     if (this.failure || !packet) {
       const reason = this.failure?.message ?? 'incomplete packet'
-      throw new ProtocolError(`Malformed packet from broker: ${reason}`, { cause: this.failure })
+      throw new ProtocolError(`Malformed packet from broker: ${reason}`, { cause: this.failure, reasonCode: MALFORMED })
     }
     return packet
   }
 }
+
+/** The MQTT 5 DISCONNECT reasons for what the decoder refuses. */
+const MALFORMED = 0x81
+const PACKET_TOO_LARGE = 0x95
 
 interface Header {
   headerLength: number
@@ -126,7 +136,7 @@ function readHeader(chunks: readonly Uint8Array[], available: number): Header | 
     index++
     if ((byte & 0x80) === 0) break
     multiplier *= 128
-    if (index > 4) throw new ProtocolError('Malformed remaining length')
+    if (index > 4) throw new ProtocolError('Malformed remaining length', { reasonCode: MALFORMED })
   }
   return { headerLength: index, remaining }
 }

@@ -53,6 +53,28 @@ export class Outgoing<Op> {
 
   constructor(private readonly queueLimit: number) {}
 
+  /** Operations waiting to be sent. */
+  get queued(): number {
+    return this.queue.length
+  }
+
+  /** Packets sent and awaiting acknowledgement. */
+  get inFlightCount(): number {
+    return this.inflight.size
+  }
+
+  /** Whether a publish is in flight under this packet id. */
+  awaits(id: number): boolean {
+    const entry = this.inflight.get(id)
+    return entry !== undefined && isPublish(entry)
+  }
+
+  /** The SUBSCRIBE or UNSUBSCRIBE in flight under this id, if that is what it holds; it stays in flight. */
+  awaitedSubscription(kind: 'subscribe' | 'unsubscribe', id: number): SubscriptionEntry<Op> | undefined {
+    const entry = this.inflight.get(id)
+    return entry && !isPublish(entry) && entry.packet.cmd === kind ? entry : undefined
+  }
+
   /** Nothing queued and nothing awaiting acknowledgement. */
   get idle(): boolean {
     return this.queue.length === 0 && this.inflight.size === 0
@@ -156,7 +178,9 @@ export class Outgoing<Op> {
       return undefined
     }
     const expected = entry.packet.qos === 1 ? 'puback' : entry.pubrec ? 'pubcomp' : 'pubrec'
-    if (ack.cmd !== expected) return undefined
+    // A broker that takes QoS 2 as QoS 1 (RabbitMQ) answers the PUBLISH with PUBACK: that finishes it too.
+    const downgraded = ack.cmd === 'puback' && expected === 'pubrec'
+    if (ack.cmd !== expected && !downgraded) return undefined
     this.take(ack.messageId, entry)
     return entry
   }

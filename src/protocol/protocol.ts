@@ -102,8 +102,29 @@ export type Action<Op> =
   | { type: 'disconnected'; packet: DisconnectPacket }
   /** A failure no caller waits for: a subscription refused when it was made again. */
   | { type: 'error'; error: MqttError }
+  /** Something the caller should know that is not a failure: said once per client. */
+  | { type: 'warning'; warning: ProtocolWarning }
   /** The broker's authentication challenge (MQTT 5 AUTH): answer with authenticate(connection, ...). */
   | { type: 'auth'; packet: AuthPacket; connection: number }
+
+/** What the protocol tolerates from a broker but tells the caller about, once. */
+export interface ProtocolWarning {
+  /** QOS2_DOWNGRADED: the broker answered a QoS 2 PUBLISH with PUBACK (RabbitMQ does): it completes as delivered at QoS 1. */
+  code: 'QOS2_DOWNGRADED'
+  message: string
+}
+
+/** The sizes of the protocol's queues and tables, and what it ignored: for `client.stats`. */
+export interface ProtocolStats {
+  /** Operations waiting to be sent (offline, or behind the in-flight window); at most queueLimit. */
+  queued: number
+  /** Packets sent and awaiting their acknowledgement; at most 65,535 (the packet id space). */
+  inFlight: number
+  /** Incoming QoS 2 messages delivered and awaiting PUBREL; at most 65,535 (the packet id space). */
+  awaitingRelease: number
+  /** Acknowledgements that named a packet id with nothing in flight: ignored. */
+  unknownAcks: number
+}
 
 /** DISCONNECT reason: another connection with our client id took the session. */
 const SESSION_TAKEN_OVER = 0x8e
@@ -115,6 +136,10 @@ const USE_ANOTHER_SERVER = 0x9c
 const SERVER_MOVED = 0x9d
 /** DISCONNECT reason we send when the broker uses a topic alias we never gave it or cannot take. */
 const TOPIC_ALIAS_INVALID = 0x94
+/** DISCONNECT reason we send when the broker leaves more QoS 2 messages unreleased than we announced we take. */
+const RECEIVE_MAXIMUM_EXCEEDED = 0x93
+/** PUBREL and PUBCOMP reason (MQTT 5): the packet id named is not one we know. */
+const PACKET_ID_NOT_FOUND = 0x92
 
 /** SUBSCRIBEs made again after a reconnect carry at most this many filters each. */
 const RESUBSCRIBE_BATCH = 50
@@ -156,6 +181,10 @@ export class Protocol<Op> {
   private connections = 0
   /** The operation a re-authentication settles, while one is under way. */
   private reauthOp: Op | undefined
+  /** Acknowledgements for packet ids with nothing in flight. */
+  private unknownAcks = 0
+  /** Warnings already given: each is given once per client. */
+  private readonly warned = new Set<ProtocolWarning['code']>()
   /** A refusal retrying cannot fix, once one came. */
   private refusedForGood: MqttError | undefined
   /** Why the client will not reconnect, once it will not. */
@@ -198,6 +227,15 @@ export class Protocol<Op> {
   /** The CONNACK of the current connection, or of the last one; undefined before the first. */
   get connack(): ConnackPacket | undefined {
     return this.lastConnack
+  }
+
+  get stats(): ProtocolStats {
+    return {
+      queued: this.outgoing.queued,
+      inFlight: this.outgoing.inFlightCount,
+      awaitingRelease: this.incomingQos2.size,
+      unknownAcks: this.unknownAcks,
+    }
   }
 
   /** Why no new operation can be accepted now, if so. */
@@ -267,8 +305,7 @@ export class Protocol<Op> {
         this.onPublish(packet)
         break
       case 'pubrel':
-        this.incomingQos2.delete(packet.messageId)
-        this.send({ cmd: 'pubcomp', messageId: packet.messageId })
+        this.onPubrel(packet)
         break
       case 'puback':
       case 'pubrec':
@@ -289,8 +326,18 @@ export class Protocol<Op> {
         this.onDisconnect(packet)
         break
       default:
-        return this.violation(`unexpected ${packet.cmd.toUpperCase()} from broker`)
+        return this.violation(`a server must not send ${packet.cmd.toUpperCase()}`)
     }
+    return this.take()
+  }
+
+  /**
+   * The connection's bytes broke the wire rules (they do not decode, or a packet is malformed,
+   * too large or forbidden): the broker hears why on MQTT 5, and the connection closes.
+   */
+  brokerViolation(error: ProtocolError, now: number): Array<Action<Op>> {
+    this.now = now
+    if (hasSocket(this.life)) this.refuseBroker(error)
     return this.take()
   }
 
@@ -553,10 +600,7 @@ export class Protocol<Op> {
   }
 
   private onConnack(connack: ConnackPacket): void {
-    if (this.life !== 'connecting') {
-      this.lose(new ProtocolError('unexpected CONNACK'))
-      return
-    }
+    if (this.life !== 'connecting') return this.refuseBroker(new ProtocolError('Protocol error from broker: a second CONNACK on one connection'))
     const code = connack.reasonCode ?? connack.returnCode ?? 0
     if (code !== 0) {
       this.followReference(code, connack.properties?.serverReference)
@@ -607,7 +651,7 @@ export class Protocol<Op> {
   private onAuth(packet: AuthPacket): void {
     const method = this.options.properties?.authenticationMethod
     if (this.version !== 5 || !method || packet.properties?.authenticationMethod !== method) {
-      return this.lose(new ProtocolError('unexpected AUTH from broker'))
+      return this.refuseBroker(new ProtocolError('Protocol error from broker: AUTH without our authentication method'))
     }
     // A re-authentication is only ever under way on a live connection, closing ones included.
     if (packet.reasonCode === 0 && this.reauthOp !== undefined) {
@@ -615,7 +659,7 @@ export class Protocol<Op> {
       this.reauthOp = undefined
       return
     }
-    if (packet.reasonCode !== CONTINUE_AUTHENTICATION) return this.lose(new ProtocolError(`unexpected AUTH reason 0x${packet.reasonCode.toString(16)} from broker`))
+    if (packet.reasonCode !== CONTINUE_AUTHENTICATION) return this.refuseBroker(new ProtocolError(`Protocol error from broker: AUTH reason 0x${packet.reasonCode.toString(16)} out of place`))
     this.actions.push({ type: 'auth', packet, connection: this.connections })
   }
 
@@ -667,9 +711,10 @@ export class Protocol<Op> {
   private onPublish(packet: IncomingPublishPacket): void {
     const topic = this.aliases.resolve(packet)
     if (topic === undefined) {
-      // A broker bug: tell it why (0x94) before closing; the next connection starts afresh.
-      this.send({ cmd: 'disconnect', reasonCode: TOPIC_ALIAS_INVALID })
-      return this.lose(new ProtocolError(`invalid topic alias ${packet.properties?.topicAlias} from broker`))
+      // A broker bug; the next connection starts afresh.
+      const alias = packet.properties?.topicAlias
+      const why = alias === undefined ? 'a PUBLISH with no topic and no topic alias' : `topic alias ${alias}, which it never set or is over our maximum`
+      return this.refuseBroker(new ProtocolError(`Protocol error from broker: ${why}`, { reasonCode: TOPIC_ALIAS_INVALID }))
     }
     packet.topic = topic
     const id = packet.messageId as number
@@ -681,6 +726,10 @@ export class Protocol<Op> {
     } else {
       // Delivered on first sight, remembered until PUBREL, so a re-sent copy is acknowledged but not delivered twice.
       if (!this.incomingQos2.has(id)) {
+        // The Receive Maximum we announced bounds what awaits PUBREL (MQTT 5 §3.3.4); past it the broker is at fault.
+        if (this.incomingQos2.size >= this.receiveMaximum()) {
+          return this.refuseBroker(new ProtocolError(`Protocol error from broker: more than our Receive Maximum of ${this.receiveMaximum()} QoS 2 messages unreleased`, { reasonCode: RECEIVE_MAXIMUM_EXCEEDED }))
+        }
         this.incomingQos2.add(id)
         this.actions.push({ type: 'message', packet })
       }
@@ -688,17 +737,61 @@ export class Protocol<Op> {
     }
   }
 
+  /** PUBREL for an incoming QoS 2 message: PUBCOMP, with 0x92 on MQTT 5 when we hold no such id. */
+  private onPubrel(packet: AckPacket): void {
+    const known = this.incomingQos2.delete(packet.messageId)
+    const pubcomp: AckPacket = { cmd: 'pubcomp', messageId: packet.messageId }
+    if (!known && this.version === 5) pubcomp.reasonCode = PACKET_ID_NOT_FOUND
+    this.send(pubcomp)
+  }
+
+  /** What we announced as Receive Maximum on MQTT 5, or the packet id space (which bounds it anyway). */
+  private receiveMaximum(): number {
+    return (this.version === 5 ? this.options.properties?.receiveMaximum : undefined) ?? 65_535
+  }
+
   private onPublishAck(ack: AckPacket): void {
+    if (!this.outgoing.awaits(ack.messageId)) return this.unknownAck(ack)
     const error = publishAckError(ack)
     const entry = this.outgoing.acknowledgePublish(ack, error === undefined, this.sink)
     if (!entry) return
+    if (ack.cmd === 'puback' && entry.packet.cmd === 'publish' && entry.packet.qos === 2) {
+      this.warn('QOS2_DOWNGRADED', 'The broker answered a QoS 2 publish with PUBACK: it takes QoS 2 as QoS 1 (RabbitMQ does), so such messages are delivered at least once, not exactly once')
+    }
     // A QoS 2 publish is judged by its PUBREC, which says whether anyone subscribed.
     this.settle(entry, error, undefined, error ? undefined : publishResult(entry.pubrec ?? ack))
     this.flush()
   }
 
+  /**
+   * An ack for a packet id with nothing in flight: late, duplicated, or the broker's mistake.
+   * Ignored and counted; a PUBREC still gets its PUBREL, so the broker can let go of the id.
+   */
+  private unknownAck(ack: AckPacket | SubackPacket | UnsubackPacket): void {
+    this.unknownAcks++
+    if (ack.cmd !== 'pubrec') return
+    const pubrel: AckPacket = { cmd: 'pubrel', messageId: ack.messageId }
+    if (this.version === 5) pubrel.reasonCode = PACKET_ID_NOT_FOUND
+    this.send(pubrel)
+  }
+
+  private warn(code: ProtocolWarning['code'], message: string): void {
+    if (this.warned.has(code)) return
+    this.warned.add(code)
+    this.actions.push({ type: 'warning', warning: { code, message } })
+  }
+
   private onSubscriptionAck(ack: SubackPacket | UnsubackPacket): void {
-    const entry = this.outgoing.acknowledgeSubscription(ack.cmd === 'suback' ? 'subscribe' : 'unsubscribe', ack.messageId)
+    const kind = ack.cmd === 'suback' ? 'subscribe' : 'unsubscribe'
+    const sent = this.outgoing.awaitedSubscription(kind, ack.messageId)
+    if (!sent) return this.unknownAck(ack)
+    // One code per filter, or the broker answered some other request: nothing can be trusted then.
+    const codes = ack.granted?.length ?? 0
+    const filters = sent.packet.cmd === 'subscribe' ? sent.packet.subscriptions.length : sent.packet.unsubscriptions.length
+    if ((ack.cmd === 'suback' || this.version === 5) && codes !== filters) {
+      return this.refuseBroker(new ProtocolError(`Protocol error from broker: ${ack.cmd.toUpperCase()} with ${codes} codes for ${filters} filters`))
+    }
+    const entry = this.outgoing.acknowledgeSubscription(kind, ack.messageId)
     if (!entry) return
     if (entry.packet.cmd === 'subscribe') {
       const { granted, error } = subackOutcome(entry.packet.subscriptions, ack.granted ?? [], ack.properties)
@@ -751,8 +844,18 @@ export class Protocol<Op> {
   }
 
   private violation(message: string): Array<Action<Op>> {
-    this.lose(new ProtocolError(message))
+    this.refuseBroker(new ProtocolError(`Protocol error from broker: ${message}`))
     return this.take()
+  }
+
+  /**
+   * The broker broke the protocol: on MQTT 5 it hears why (MQTT 5 §4.13, DISCONNECT with the
+   * error's reason code), then the connection closes with the error. Nothing queued or in flight
+   * is given up: it goes again on the next connection, where the options allow one.
+   */
+  private refuseBroker(error: ProtocolError): void {
+    if (this.version === 5) this.send({ cmd: 'disconnect', reasonCode: error.reasonCode })
+    this.lose(error)
   }
 
   private take(): Array<Action<Op>> {

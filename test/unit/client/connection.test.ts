@@ -35,6 +35,10 @@ function recordingOwner(onPacket?: (packet: IncomingPacket) => void): Connection
       heard.push('closed')
       errors.push(error)
     },
+    violated: (error) => {
+      heard.push('violated')
+      errors.push(error)
+    },
   }
 }
 
@@ -67,16 +71,20 @@ describe('Connection', () => {
     expect(owner.heard).toEqual(['opened', 'pingresp', 'suback', 'suback'])
   })
 
-  it('closes on bytes that do not decode, and tells the owner why, once', () => {
+  it('on bytes that do not decode tells the owner why, once, reads nothing more, and leaves the socket open to say why', () => {
     const owner = recordingOwner()
-    const { transport } = open(owner)
+    const { connection, transport } = open(owner)
     transport.handlers.onData(new Uint8Array([0x00, 0x02, 1, 2]))
-    expect(transport.closed).toBe(true)
-    expect(owner.heard).toEqual(['closed'])
+    expect(owner.heard).toEqual(['violated'])
     expect(owner.errors[0]).toBeInstanceOf(ProtocolError)
-    transport.handlers.onClose(undefined)
+    expect((owner.errors[0] as ProtocolError).reasonCode).toBe(0x81)
     transport.handlers.onData(bytes(ping))
-    expect(owner.heard).toEqual(['closed'])
+    expect(owner.heard).toEqual(['violated'])
+    expect(transport.closed).toBe(false)
+    connection.send(Uint8Array.of(0xe0, 0))
+    expect(transport.sent).toHaveLength(1)
+    connection.close()
+    expect(transport.closed).toBe(true)
   })
 
   it('stops handing over the packets of a chunk once the owner closed it while handling one', () => {

@@ -548,7 +548,17 @@ describe('CONNACK handling', () => {
     const p = connected()
     const actions = p.packetReceived(accept(), 2)
     expect(actions).toEqual([{ type: 'close', error: expect.any(ProtocolError) }, move('connected', 'reconnecting')])
-    expect(closes(actions)[0]?.error?.message).toBe('unexpected CONNACK')
+    expect(closes(actions)[0]?.error?.message).toBe('Protocol error from broker: a second CONNACK on one connection')
+  })
+
+  it('on MQTT 5 tells the broker why with DISCONNECT 0x82 before closing on a second CONNACK, and keeps what is in flight for the next connection', () => {
+    const p = connected({ protocolVersion: 5 })
+    p.publish(1, pub('a', 1), 1)
+    const actions = p.packetReceived(accept(), 2)
+    expect(sent(actions)).toEqual([{ cmd: 'disconnect', reasonCode: 0x82 }])
+    expect(actions.map((a) => a.type)).toEqual(['send', 'close', 'state'])
+    expect(settled(actions)).toEqual([])
+    expect(p.stats.inFlight).toBe(1)
   })
 
   it('names the packet that came before CONNACK in the protocol error', () => {
@@ -556,14 +566,14 @@ describe('CONNACK handling', () => {
     p.connectionOpened(0)
     const actions = p.packetReceived({ cmd: 'suback', messageId: 1, granted: [0] }, 1)
     expect(actions).toEqual([{ type: 'close', error: expect.any(ProtocolError) }, move('connecting', 'reconnecting')])
-    expect(closes(actions)[0]?.error?.message).toBe('expected CONNACK first, got SUBACK')
+    expect(closes(actions)[0]?.error?.message).toBe('Protocol error from broker: expected CONNACK first, got SUBACK')
     expect(p.state).toBe('reconnecting')
   })
 
   it('names a packet the broker must never send in the protocol error', () => {
     const p = connected()
     const [close] = closes(p.packetReceived({ cmd: 'pingreq' }, 1))
-    expect(close?.error?.message).toBe('unexpected PINGREQ from broker')
+    expect(close?.error?.message).toBe('Protocol error from broker: a server must not send PINGREQ')
     expect(p.state).toBe('reconnecting')
   })
 })
@@ -747,10 +757,9 @@ describe('publish acknowledgements', () => {
     expect(settled(p.packetReceived({ cmd: 'puback', messageId: 1 }, 3))).toEqual([{ type: 'settle', op: 1, result: { reasonCode: 0 } }])
   })
 
-  it('ignores PUBACK and an early PUBCOMP for a QoS 2 publish', () => {
+  it('ignores an early PUBCOMP for a QoS 2 publish, and a PUBACK once past PUBREC', () => {
     const p = connected()
     p.publish(1, pub('a', 2), 1)
-    expect(p.packetReceived({ cmd: 'puback', messageId: 1 }, 2)).toEqual([])
     expect(p.packetReceived({ cmd: 'pubcomp', messageId: 1 }, 2)).toEqual([])
     p.packetReceived({ cmd: 'pubrec', messageId: 1 }, 3)
     expect(p.packetReceived({ cmd: 'puback', messageId: 1 }, 4)).toEqual([])
@@ -759,12 +768,13 @@ describe('publish acknowledgements', () => {
     expect(settled(p.packetReceived({ cmd: 'pubcomp', messageId: 1 }, 5))).toEqual([{ type: 'settle', op: 1, result: { reasonCode: 0 } }])
   })
 
-  it('ignores a publish acknowledgement carrying the id of a SUBSCRIBE', () => {
+  it('ignores and counts a publish acknowledgement carrying the id of a SUBSCRIBE, answering the PUBREC with PUBREL', () => {
     const p = connected()
     p.subscribe(1, subscribePacket('s'), 1)
     expect(p.packetReceived({ cmd: 'puback', messageId: 1 }, 2)).toEqual([])
-    expect(p.packetReceived({ cmd: 'pubrec', messageId: 1 }, 2)).toEqual([])
+    expect(sent(p.packetReceived({ cmd: 'pubrec', messageId: 1 }, 2))).toEqual([{ cmd: 'pubrel', messageId: 1 }])
     expect(p.packetReceived({ cmd: 'pubcomp', messageId: 1 }, 2)).toEqual([])
+    expect(p.stats.unknownAcks).toBe(3)
     expect(settled(p.packetReceived({ cmd: 'suback', messageId: 1, granted: [1] }, 3))).toEqual([
       { type: 'settle', op: 1, granted: [{ topic: 's', qos: 1 }] },
     ])
@@ -1192,13 +1202,29 @@ describe('judging subscription acknowledgements', () => {
     ])
   })
 
-  it('counts a filter the SUBACK gave no code for as refused', () => {
-    const p = connected()
-    p.subscribe(1, { cmd: 'subscribe', subscriptions: [{ topic: 'a', qos: 1 }, { topic: 'b', qos: 1 }] }, 1)
-    const [s] = settled(p.packetReceived({ cmd: 'suback', messageId: 1, granted: [1] }, 2))
-    expect(s?.granted).toEqual([{ topic: 'a', qos: 1 }, { topic: 'b', qos: 0x80 }])
-    expect(s?.error).toBeInstanceOf(SubscribeError)
-    expect(s?.error?.message).toBe('Broker refused subscription to "b" (code 0x80)')
+  it('closes with a protocol error on a SUBACK whose code count does not match the SUBSCRIBE, and subscribes again on the next connection', () => {
+    for (const granted of [[1], [1, 1, 1]]) {
+      const p = connected()
+      p.subscribe(1, { cmd: 'subscribe', subscriptions: [{ topic: 'a', qos: 1 }, { topic: 'b', qos: 1 }] }, 1)
+      const actions = p.packetReceived({ cmd: 'suback', messageId: 1, granted }, 2)
+      expect(settled(actions)).toEqual([])
+      expect(closes(actions)[0]?.error?.message).toBe(`Protocol error from broker: SUBACK with ${granted.length} codes for 2 filters`)
+      p.tick(10_000)
+      p.connectionOpened(10_001)
+      const again = p.packetReceived(accept(), 10_002)
+      expect(sent(again)).toEqual([expect.objectContaining({ cmd: 'subscribe', subscriptions: [{ topic: 'a', qos: 1 }, { topic: 'b', qos: 1 }] })])
+    }
+  })
+
+  it('closes with a protocol error on an MQTT 5 UNSUBACK whose code count does not match; a 3.1.1 UNSUBACK carries none', () => {
+    const p = connected({ protocolVersion: 5 })
+    p.unsubscribe(1, { cmd: 'unsubscribe', unsubscriptions: ['a', 'b'] }, 1)
+    const actions = p.packetReceived({ cmd: 'unsuback', messageId: 1, granted: [0] }, 2)
+    expect(sent(actions)).toEqual([{ cmd: 'disconnect', reasonCode: 0x82 }])
+    expect(closes(actions)[0]?.error?.message).toBe('Protocol error from broker: UNSUBACK with 1 codes for 2 filters')
+    const q = connected()
+    q.unsubscribe(1, { cmd: 'unsubscribe', unsubscriptions: ['a', 'b'] }, 1)
+    expect(settled(q.packetReceived({ cmd: 'unsuback', messageId: 1 }, 2))).toHaveLength(1)
   })
 
   it('fails an UNSUBSCRIBE with a ReasonCodeError naming the first failure code of the UNSUBACK', () => {
@@ -2093,14 +2119,14 @@ describe('topic aliases through the protocol', () => {
   it('names the alias it cannot know in the protocol error', () => {
     const p = connected5({}, { properties: { topicAliasMaximum: 5 } })
     const actions = p.packetReceived({ ...incoming(0), topic: '', properties: { topicAlias: 4 } }, 1)
-    expect(closes(actions)[0]?.error?.message).toBe('invalid topic alias 4 from broker')
+    expect(closes(actions)[0]?.error?.message).toBe('Protocol error from broker: topic alias 4, which it never set or is over our maximum')
   })
 
   it('takes no topic alias on 3.1.1, where CONNECT announced no maximum, whatever the options say', () => {
     const p = connected({ protocolVersion: 4, properties: { topicAliasMaximum: 5 } })
     const actions = p.packetReceived({ ...incoming(0), topic: 'a', properties: { topicAlias: 1 } }, 1)
     expect(messages(actions)).toEqual([])
-    expect(closes(actions)[0]?.error?.message).toBe('invalid topic alias 1 from broker')
+    expect(closes(actions)[0]?.error?.message).toBe('Protocol error from broker: topic alias 1, which it never set or is over our maximum')
   })
 
   it('sends SUBSCRIBE and UNSUBSCRIBE as they are to a broker that takes topic aliases', () => {
@@ -2254,7 +2280,7 @@ describe('enhanced authentication (MQTT 5 AUTH)', () => {
     expect(p.state).toBe('disconnected')
     const q = opening({ protocolVersion: 5 })
     q.connectionOpened(0)
-    expect(closes(q.packetReceived(challenge(0x18), 1))[0]?.error?.message).toMatch(/unexpected AUTH/)
+    expect(closes(q.packetReceived(challenge(0x18), 1))[0]?.error?.message).toMatch(/AUTH without our authentication method/)
   })
 
   it('re-authenticates on a live connection, settling once the broker answers AUTH 0x00', () => {
@@ -2337,9 +2363,9 @@ describe('enhanced authentication (MQTT 5 AUTH)', () => {
       return closes(actions)[0]?.error
     }
     const other = { cmd: 'auth' as const, reasonCode: 0x18, properties: { authenticationMethod: 'OTHER' } }
-    expect(unexpected(method, other)).toMatchObject({ message: 'unexpected AUTH from broker' })
-    expect(unexpected(method, { cmd: 'auth', reasonCode: 0x18 })).toMatchObject({ message: 'unexpected AUTH from broker' })
-    expect(unexpected({ ...method, protocolVersion: 4 }, challenge(0x18))).toMatchObject({ message: 'unexpected AUTH from broker' })
+    expect(unexpected(method, other)).toMatchObject({ message: 'Protocol error from broker: AUTH without our authentication method' })
+    expect(unexpected(method, { cmd: 'auth', reasonCode: 0x18 })).toMatchObject({ message: 'Protocol error from broker: AUTH without our authentication method' })
+    expect(unexpected({ ...method, protocolVersion: 4 }, challenge(0x18))).toMatchObject({ message: 'Protocol error from broker: AUTH without our authentication method' })
     expect(unexpected({ protocolVersion: 5 }, { cmd: 'auth', reasonCode: 0x18 })).toBeInstanceOf(ProtocolError)
   })
 
@@ -2347,12 +2373,108 @@ describe('enhanced authentication (MQTT 5 AUTH)', () => {
     const p = connected(method)
     const actions = p.packetReceived(challenge(0x00), 1)
     expect(settled(actions)).toEqual([])
-    expect(closes(actions)[0]?.error).toMatchObject({ message: 'unexpected AUTH reason 0x0 from broker' })
+    expect(closes(actions)[0]?.error).toMatchObject({ message: 'Protocol error from broker: AUTH reason 0x0 out of place' })
     const q = opening(method)
     q.connectionOpened(0)
     const odd = q.packetReceived(challenge(0x19), 1)
     expect(odd.filter((a) => a.type === 'auth')).toEqual([])
-    expect(closes(odd)[0]?.error).toMatchObject({ message: 'unexpected AUTH reason 0x19 from broker' })
+    expect(closes(odd)[0]?.error).toMatchObject({ message: 'Protocol error from broker: AUTH reason 0x19 out of place' })
     expect(closes(odd)[0]?.error).toBeInstanceOf(ProtocolError)
+  })
+})
+
+describe('brokers that break the rules, and brokers with quirks', () => {
+  it('completes a QoS 2 publish answered with PUBACK as delivered at QoS 1, and warns once per client', () => {
+    const p = connected()
+    p.publish(1, pub('a', 2), 1)
+    p.publish(2, pub('b', 2), 1)
+    const first = p.packetReceived({ cmd: 'puback', messageId: 1 }, 2)
+    expect(settled(first)).toEqual([{ type: 'settle', op: 1, result: { reasonCode: 0 } }])
+    expect(first.filter((a) => a.type === 'warning')).toEqual([{ type: 'warning', warning: { code: 'QOS2_DOWNGRADED', message: expect.stringMatching(/PUBACK/) } }])
+    const second = p.packetReceived({ cmd: 'puback', messageId: 2 }, 3)
+    expect(settled(second)).toEqual([{ type: 'settle', op: 2, result: { reasonCode: 0 } }])
+    expect(second.filter((a) => a.type === 'warning')).toEqual([])
+    expect(sent(second)).toEqual([])
+    expect(endsAtOnce(p, 4)).toBe(true)
+  })
+
+  it('ignores and counts acknowledgements for ids with nothing in flight, and stays connected', () => {
+    const p = connected()
+    for (const cmd of ['puback', 'pubcomp'] as const) expect(p.packetReceived({ cmd, messageId: 7 }, 1)).toEqual([])
+    expect(p.packetReceived({ cmd: 'suback', messageId: 7, granted: [0] }, 1)).toEqual([])
+    expect(p.packetReceived({ cmd: 'unsuback', messageId: 7 }, 1)).toEqual([])
+    expect(p.stats.unknownAcks).toBe(4)
+    expect(p.state).toBe('connected')
+  })
+
+  it('answers a PUBREC for an unknown id with PUBREL, reason 0x92 on MQTT 5, so the broker can let the id go', () => {
+    expect(sent(connected().packetReceived({ cmd: 'pubrec', messageId: 9 }, 1))).toEqual([{ cmd: 'pubrel', messageId: 9 }])
+    expect(sent(connected({ protocolVersion: 5 }).packetReceived({ cmd: 'pubrec', messageId: 9 }, 1))).toEqual([{ cmd: 'pubrel', messageId: 9, reasonCode: 0x92 }])
+  })
+
+  it('answers a PUBREL for an id it holds with PUBCOMP, and for one it does not, on MQTT 5, with PUBCOMP 0x92', () => {
+    const p = connected({ protocolVersion: 5 })
+    p.packetReceived(incoming(2, 3), 1)
+    expect(p.stats.awaitingRelease).toBe(1)
+    expect(sent(p.packetReceived({ cmd: 'pubrel', messageId: 3 }, 2))).toEqual([{ cmd: 'pubcomp', messageId: 3 }])
+    expect(p.stats.awaitingRelease).toBe(0)
+    expect(sent(p.packetReceived({ cmd: 'pubrel', messageId: 3 }, 3))).toEqual([{ cmd: 'pubcomp', messageId: 3, reasonCode: 0x92 }])
+    expect(sent(connected().packetReceived({ cmd: 'pubrel', messageId: 3 }, 1))).toEqual([{ cmd: 'pubcomp', messageId: 3 }])
+  })
+
+  it('on bytes that broke the wire rules sends DISCONNECT with the error reason code on MQTT 5 (none on 3.1.1), closes, and reconnects with the queue kept', () => {
+    const p = connected({ protocolVersion: 5 })
+    p.publish(1, pub('a', 1), 1)
+    const error = new ProtocolError('bad bytes', { reasonCode: 0x81 })
+    const actions = p.brokerViolation(error, 2)
+    expect(sent(actions)).toEqual([{ cmd: 'disconnect', reasonCode: 0x81 }])
+    expect(closes(actions)).toEqual([{ type: 'close', error }])
+    expect(p.state).toBe('reconnecting')
+    expect(settled(actions)).toEqual([])
+    const q = connected()
+    expect(sent(q.brokerViolation(error, 2))).toEqual([])
+    expect(q.state).toBe('reconnecting')
+    // Once the socket is gone there is nothing to close.
+    expect(q.brokerViolation(error, 3)).toEqual([])
+  })
+
+  it('reads its queue sizes: queued behind the window, in flight, awaiting release', () => {
+    const p = connected({ maxInflight: 1 })
+    p.publish(1, pub('a', 1), 1)
+    p.publish(2, pub('b', 1), 1)
+    // The SUBSCRIBE keeps its place behind the publish the window holds back.
+    p.subscribe(3, subscribePacket('s'), 1)
+    expect(p.stats).toEqual({ queued: 2, inFlight: 1, awaitingRelease: 0, unknownAcks: 0 })
+    p.packetReceived(incoming(2, 5), 2)
+    expect(p.stats).toEqual({ queued: 2, inFlight: 1, awaitingRelease: 1, unknownAcks: 0 })
+  })
+})
+
+describe('incoming QoS 2 state is bounded', () => {
+  it('holds as many unreleased QoS 2 messages as the Receive Maximum it announced, and answers one more with DISCONNECT 0x93', () => {
+    const p = connected({ protocolVersion: 5, properties: { receiveMaximum: 2 } })
+    p.packetReceived(incoming(2, 1), 1)
+    p.packetReceived(incoming(2, 2), 1)
+    // A copy sent again of one it holds is not one more.
+    expect(cmds(p.packetReceived(incoming(2, 2, true), 1))).toEqual(['pubrec'])
+    const actions = p.packetReceived(incoming(2, 3), 2)
+    expect(messages(actions)).toEqual([])
+    expect(sent(actions)).toEqual([{ cmd: 'disconnect', reasonCode: 0x93 }])
+    expect(closes(actions)[0]?.error?.message).toMatch(/more than our Receive Maximum of 2/)
+  })
+
+  it('takes another once the broker released one', () => {
+    const p = connected({ protocolVersion: 5, properties: { receiveMaximum: 1 } })
+    p.packetReceived(incoming(2, 1), 1)
+    p.packetReceived({ cmd: 'pubrel', messageId: 1 }, 2)
+    expect(messages(p.packetReceived(incoming(2, 2), 3))).toHaveLength(1)
+    expect(p.state).toBe('connected')
+  })
+
+  it('on 3.1.1, where nothing is announced, takes as many as the packet id space holds', () => {
+    const p = connected({ protocolVersion: 4, properties: { receiveMaximum: 1 } })
+    p.packetReceived(incoming(2, 1), 1)
+    expect(messages(p.packetReceived(incoming(2, 2), 1))).toHaveLength(1)
+    expect(p.stats.awaitingRelease).toBe(2)
   })
 })

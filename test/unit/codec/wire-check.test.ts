@@ -1,0 +1,158 @@
+import { generate, type Packet as WirePacket } from 'mqtt-packet'
+import { describe, expect, it } from 'vitest'
+import type { ProtocolVersion } from '../../../src/codec/packets.js'
+import { checkPacket, checkUtf8 } from '../../../src/codec/wire-check.js'
+import { ProtocolError } from '../../../src/errors.js'
+import { packet, props, str } from '../../support/raw-packets.js'
+
+function check(bytes: Uint8Array, version: ProtocolVersion): void {
+  let at = 1
+  while ((bytes[at] as number) & 0x80) at++
+  checkPacket(bytes, at + 1, version)
+}
+
+function refusal(bytes: Uint8Array, version: ProtocolVersion): ProtocolError {
+  try {
+    check(bytes, version)
+  } catch (err) {
+    expect(err).toBeInstanceOf(ProtocolError)
+    return err as ProtocolError
+  }
+  throw new Error('the packet was accepted')
+}
+
+const MALFORMED = 0x81
+const PROTOCOL = 0x82
+
+/** [what the broker did wrong, version, bytes, DISCONNECT reason, message fragment] */
+const refused: Array<[string, ProtocolVersion, Uint8Array, number, RegExp]> = [
+  ['packet type 0', 4, packet(0x00), MALFORMED, /unknown packet type 0/],
+  ['CONNECT, which only clients send', 4, packet(0x10, ...str('MQTT'), 4, 2, 0, 60, ...str('c')), PROTOCOL, /must not send CONNECT/],
+  ['SUBSCRIBE', 4, packet(0x82, 0, 1, ...str('a'), 0), PROTOCOL, /must not send SUBSCRIBE/],
+  ['UNSUBSCRIBE', 5, packet(0xa2, 0, 1, 0, ...str('a')), PROTOCOL, /must not send UNSUBSCRIBE/],
+  ['PINGREQ', 4, packet(0xc0), PROTOCOL, /must not send PINGREQ/],
+  ['DISCONNECT on 3.1.1, where only clients send it', 4, packet(0xe0), PROTOCOL, /must not send DISCONNECT/],
+  ['type 15 on 3.1.1, where it is reserved', 4, packet(0xf0), MALFORMED, /unknown packet type 15/],
+  ['PUBLISH with both QoS bits set', 4, packet(0x36, ...str('t'), 0, 1), MALFORMED, /both QoS bits/],
+  ['PUBLISH at QoS 0 with DUP set', 4, packet(0x38, ...str('t')), PROTOCOL, /DUP/],
+  ['PUBACK with a reserved flag bit', 4, packet(0x41, 0, 1), MALFORMED, /PUBACK with reserved flag bits 0001/],
+  ['PUBREL without its 0010 flags', 4, packet(0x60, 0, 1), MALFORMED, /PUBREL with reserved flag bits 0000/],
+  ['PINGRESP with flags', 4, packet(0xd8), MALFORMED, /PINGRESP with reserved flag bits/],
+  ['SUBACK with flags', 4, packet(0x92, 0, 1, 0), MALFORMED, /SUBACK with reserved flag bits/],
+  ['CONNACK with reserved acknowledge flags', 4, packet(0x20, 0x02, 0), MALFORMED, /acknowledge flag/],
+  ['3.1.1 CONNACK return code 6', 4, packet(0x20, 0, 6), MALFORMED, /return code 6/],
+  ['3.1.1 CONNACK with a byte too many', 4, packet(0x20, 0, 0, 0), MALFORMED, /1 bytes after its last field/],
+  ['CONNACK cut short', 4, packet(0x20, 0), MALFORMED, /ends inside its reason code/],
+  ['a topic that is an overlong U+0000', 4, packet(0x30, ...str([0x61, 0xc0, 0x80])), MALFORMED, /topic is not valid UTF-8/],
+  ['a topic with a UTF-16 surrogate', 4, packet(0x30, ...str([0x61, 0xed, 0xa0, 0x80])), MALFORMED, /not valid UTF-8/],
+  ['a topic with U+0000', 4, packet(0x30, ...str([0x61, 0x00])), MALFORMED, /U\+0000/],
+  ['a topic with the byte FF', 4, packet(0x30, ...str([0xff])), MALFORMED, /not valid UTF-8/],
+  ['a topic ending inside a character', 4, packet(0x30, ...str([0x61, 0xe2, 0x82])), MALFORMED, /not valid UTF-8/],
+  ['a topic with a code point past U+10FFFF', 4, packet(0x30, ...str([0xf4, 0x90, 0x80, 0x80])), MALFORMED, /not valid UTF-8/],
+  ['a topic with a stray continuation byte', 4, packet(0x30, ...str([0x80])), MALFORMED, /not valid UTF-8/],
+  ['a three-byte character with a bad last byte', 4, packet(0x30, ...str([0xe2, 0x82, 0x41])), MALFORMED, /not valid UTF-8/],
+  ['a topic name with +', 4, packet(0x30, ...str('a/+')), PROTOCOL, /wildcard/],
+  ['a topic name with #', 5, packet(0x30, ...str('#'), 0), PROTOCOL, /wildcard/],
+  ['a QoS 1 PUBLISH with packet id 0', 4, packet(0x32, ...str('t'), 0, 0), PROTOCOL, /packet identifier 0/],
+  ['a QoS 2 PUBLISH cut inside its packet id', 4, packet(0x34, ...str('t'), 0), MALFORMED, /ends inside its packet identifier/],
+  ['a 3.1.1 PUBLISH with an empty topic', 4, packet(0x30, ...str('')), PROTOCOL, /empty topic/],
+  ['a topic length that runs past the packet', 4, packet(0x30, 0, 9, 0x61), MALFORMED, /ends inside its topic/],
+  ['PUBACK with packet id 0', 4, packet(0x40, 0, 0), PROTOCOL, /PUBACK with packet identifier 0/],
+  ['3.1.1 PUBACK with a reason code', 4, packet(0x40, 0, 1, 0), MALFORMED, /after its last field/],
+  ['SUBACK without return codes', 4, packet(0x90, 0, 1), MALFORMED, /without return codes/],
+  ['SUBACK return code 3', 4, packet(0x90, 0, 1, 3), MALFORMED, /return code 0x3/],
+  ['MQTT 5 SUBACK code 0x11, an UNSUBACK code', 5, packet(0x90, 0, 1, 0, 0x11), MALFORMED, /return code 0x11/],
+  ['3.1.1 UNSUBACK with codes', 4, packet(0xb0, 0, 1, 0), MALFORMED, /after its last field/],
+  ['MQTT 5 UNSUBACK without reason codes', 5, packet(0xb0, 0, 1, 0), MALFORMED, /without reason codes/],
+  ['MQTT 5 UNSUBACK code 0x01', 5, packet(0xb0, 0, 1, 0, 1), MALFORMED, /reason code 0x1/],
+  ['PINGRESP with a body', 4, packet(0xd0, 0), MALFORMED, /after its last field/],
+  ['a property twice', 5, packet(0x30, ...str('t'), ...props(0x02, 0, 0, 0, 1, 0x02, 0, 0, 0, 2)), PROTOCOL, /Message Expiry Interval twice/],
+  ['a property not allowed on PUBLISH', 5, packet(0x30, ...str('t'), ...props(0x21, 0, 5)), MALFORMED, /Receive Maximum is not allowed on PUBLISH/],
+  ['a property not allowed on CONNACK', 5, packet(0x20, 0, 0, ...props(0x23, 0, 1)), MALFORMED, /Topic Alias is not allowed on CONNACK/],
+  ['a property not allowed on DISCONNECT', 5, packet(0xe0, 0, ...props(0x23, 0, 1)), MALFORMED, /Topic Alias is not allowed on DISCONNECT/],
+  ['Reason String twice on PUBACK', 5, packet(0x40, 0, 1, 0, ...props(0x1f, ...str('a'), 0x1f, ...str('b'))), PROTOCOL, /Reason String twice/],
+  ['an unknown property', 5, packet(0x30, ...str('t'), ...props(0x7f, 0)), MALFORMED, /unknown property 0x7f/],
+  ['a property identifier longer than four bytes', 5, packet(0x30, ...str('t'), ...props(0x80, 0x80, 0x80, 0x80, 0x01)), MALFORMED, /longer than four bytes/],
+  ['Topic Alias 0', 5, packet(0x30, ...str('t'), ...props(0x23, 0, 0)), PROTOCOL, /Topic Alias 0/],
+  ['Subscription Identifier 0', 5, packet(0x30, ...str('t'), ...props(0x0b, 0)), PROTOCOL, /Subscription Identifier 0/],
+  ['Receive Maximum 0', 5, packet(0x20, 0, 0, ...props(0x21, 0, 0)), PROTOCOL, /Receive Maximum 0/],
+  ['Maximum Packet Size 0', 5, packet(0x20, 0, 0, ...props(0x27, 0, 0, 0, 0)), PROTOCOL, /Maximum Packet Size 0/],
+  ['Maximum QoS 2', 5, packet(0x20, 0, 0, ...props(0x24, 2)), PROTOCOL, /Maximum QoS 2/],
+  ['Retain Available 2', 5, packet(0x20, 0, 0, ...props(0x25, 2)), PROTOCOL, /Retain Available 2/],
+  ['a Response Topic with a wildcard', 5, packet(0x30, ...str('t'), ...props(0x08, ...str('r/#'))), PROTOCOL, /Response Topic with a wildcard/],
+  ['a Reason String that is not UTF-8', 5, packet(0x40, 0, 1, 0x10, ...props(0x1f, ...str([0xc3]))), MALFORMED, /Reason String is not valid UTF-8/],
+  ['a User Property name with U+0000', 5, packet(0xe0, 0, ...props(0x26, ...str([0]), ...str('v'))), MALFORMED, /User Property name holds U\+0000/],
+  ['a property block longer than the packet', 5, packet(0x40, 0, 1, 0, 9, 0x1f), MALFORMED, /ends inside its properties/],
+  ['a property value cut short', 5, packet(0x20, 0, 0, ...props(0x27, 0, 0)), MALFORMED, /ends inside its Maximum Packet Size/],
+  ['Correlation Data longer than the block', 5, packet(0x30, ...str('t'), ...props(0x09, 0, 5, 1)), MALFORMED, /ends inside its Correlation Data/],
+]
+
+describe('the wire check refuses what a server must not send', () => {
+  it.each(refused)('refuses %s', (_what, version, bytes, reasonCode, message) => {
+    const err = refusal(bytes, version)
+    expect(err.reasonCode).toBe(reasonCode)
+    expect(err.message).toMatch(message)
+  })
+
+  it('has a row for each rule in the list above: at least 55 hostile packets', () => {
+    expect(refused.length).toBeGreaterThanOrEqual(55)
+  })
+})
+
+/** What brokers send, written by mqtt-packet, each version. */
+const valid: Array<[ProtocolVersion, WirePacket]> = [
+  [4, { cmd: 'connack', sessionPresent: true, returnCode: 0 }],
+  [4, { cmd: 'connack', sessionPresent: false, returnCode: 5 }],
+  [4, { cmd: 'publish', topic: 'a/b', payload: Buffer.from('x'), qos: 0, retain: true, dup: false }],
+  [4, { cmd: 'publish', topic: 'é/€/𝄞', payload: Buffer.alloc(0), qos: 2, messageId: 65_535, retain: false, dup: true }],
+  [4, { cmd: 'puback', messageId: 1 }],
+  [4, { cmd: 'pubrec', messageId: 1 }],
+  [4, { cmd: 'pubrel', messageId: 1 }],
+  [4, { cmd: 'pubcomp', messageId: 1 }],
+  [4, { cmd: 'suback', messageId: 1, granted: [0, 1, 2, 128] }],
+  [4, { cmd: 'unsuback', messageId: 1, granted: [] }],
+  [4, { cmd: 'pingresp' }],
+  [5, {
+    cmd: 'connack', sessionPresent: false, reasonCode: 0,
+    properties: {
+      sessionExpiryInterval: 10, receiveMaximum: 5, maximumQoS: 1, retainAvailable: false, maximumPacketSize: 2000,
+      assignedClientIdentifier: 'id', topicAliasMaximum: 3, reasonString: 'ok', userProperties: { a: ['1', '2'], b: '3' },
+      wildcardSubscriptionAvailable: true, subscriptionIdentifiersAvailable: true, sharedSubscriptionAvailable: false,
+      serverKeepAlive: 30, responseInformation: 'r', serverReference: 's', authenticationMethod: 'm', authenticationData: Buffer.from([1]),
+    },
+  }],
+  [5, {
+    cmd: 'publish', topic: '', payload: Buffer.from('x'), qos: 1, messageId: 3, retain: false, dup: false,
+    properties: {
+      payloadFormatIndicator: true, messageExpiryInterval: 9, topicAlias: 2, responseTopic: 'r/1', correlationData: Buffer.from([1, 2]),
+      userProperties: { k: 'v' }, subscriptionIdentifier: [1, 268_435_455], contentType: 'text/plain',
+    },
+  }],
+  [5, { cmd: 'puback', messageId: 1, reasonCode: 0x10, properties: { reasonString: 'none', userProperties: { a: 'b' } } }],
+  [5, { cmd: 'pubrec', messageId: 1, reasonCode: 0x80 }],
+  [5, { cmd: 'pubrel', messageId: 1, reasonCode: 0x92 }],
+  [5, { cmd: 'pubcomp', messageId: 1 }],
+  [5, { cmd: 'suback', messageId: 1, granted: [0, 0x83, 0x87, 0x8f, 0x91, 0x97, 0x9e, 0xa1, 0xa2], properties: { reasonString: 'r' } }],
+  [5, { cmd: 'unsuback', messageId: 1, granted: [0, 0x11, 0x80], properties: { userProperties: { a: 'b' } } }],
+  [5, { cmd: 'disconnect', reasonCode: 0x9c, properties: { serverReference: 'other', reasonString: 'moved', sessionExpiryInterval: 0 } }],
+  [5, { cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: 'm', authenticationData: Buffer.from([7]), reasonString: 'more' } }],
+]
+
+describe('the wire check lets through what brokers send', () => {
+  it.each(valid)('takes an MQTT %i %o', (version, wire) => {
+    expect(() => check(new Uint8Array(generate(wire, { protocolVersion: version })), version)).not.toThrow()
+  })
+
+  it('takes the short forms of MQTT 5 acknowledgements: no reason code, or a reason code without properties', () => {
+    for (const bytes of [packet(0x40, 0, 1), packet(0x50, 0, 1, 0x10), packet(0x62, 0, 1), packet(0xe0), packet(0xe0, 0x04), packet(0xf0)]) {
+      expect(() => check(bytes, 5)).not.toThrow()
+    }
+  })
+
+  it('reads every well-formed UTF-8 form, from one byte to four, and notes a wildcard', () => {
+    const text = 'aé€𝄞\u{10FFFF}\u{D7FF}\u{E000}'
+    const bytes = new TextEncoder().encode(text)
+    expect(checkUtf8(bytes, 0, bytes.length, 'topic')).toEqual({ length: bytes.length, wildcard: false })
+    expect(checkUtf8(new TextEncoder().encode('a/+/b'), 0, 5, 'topic').wildcard).toBe(true)
+  })
+})
