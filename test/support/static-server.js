@@ -9,10 +9,11 @@ const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/cs
 /**
  * Serves a folder's files on 127.0.0.1, as the simplest web server a plain page could be put on.
  * `only` lists the paths under the folder it may serve (folders end in '/'): the bench serves its
- * page and the clients' builds from the repository's root, and nothing else there.
+ * page and the clients' builds from the repository's root, and nothing else there. `headers` go
+ * on every file served (the CSP tests send a Content-Security-Policy).
  *
  * @param {string} root
- * @param {{ only?: string[] }} [options]
+ * @param {{ only?: string[], headers?: Record<string, string> }} [options]
  * @returns {Promise<{ url: string, close(): Promise<void> }>}
  */
 export async function serveStatic(root, options = {}) {
@@ -26,7 +27,7 @@ export async function serveStatic(root, options = {}) {
     if (options.only && !options.only.some((allowed) => wanted.startsWith(allowed))) return void res.writeHead(404).end()
     try {
       const body = await readFile(file)
-      res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body)
+      res.writeHead(200, { ...options.headers, 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body)
     } catch {
       res.writeHead(404).end()
     }

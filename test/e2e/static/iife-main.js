@@ -1,0 +1,2 @@
+// The script-tag build puts the client on window.TsMqttWs.
+window.runSession(window.TsMqttWs)
