@@ -26,6 +26,7 @@ export type MqttErrorCode =
   | 'KEEPALIVE_TIMEOUT'
   | 'PROTOCOL_ERROR'
   | 'QUEUE_FULL'
+  | 'BUFFER_OVERFLOW'
   | 'OFFLINE'
   | 'TRANSPORT_ERROR'
   | 'BROKER_LIMIT'
@@ -164,6 +165,17 @@ export class QueueFullError extends MqttError {
   declare readonly code: 'QUEUE_FULL'
   constructor(limit: number) {
     super('QUEUE_FULL', `Offline queue is full (${limit} operations)`)
+  }
+}
+
+/**
+ * A messages() stream with `overflow: 'error'` got more messages than its bufferLimit while its
+ * consumer was not reading: the stream stopped there (after the messages it holds) and unsubscribed.
+ */
+export class BufferOverflowError extends MqttError {
+  declare readonly code: 'BUFFER_OVERFLOW'
+  constructor(filter: string, limit: number) {
+    super('BUFFER_OVERFLOW', `messages(${JSON.stringify(truncate(filter))}) fell ${limit} messages behind (its bufferLimit) and stopped`)
   }
 }
 

@@ -5,7 +5,8 @@ export type { RequestOptions, Responder } from './client/request-response.js'
 export type { ClientState, MqttClientEvents } from './client/events.js'
 export type { ClientOptions, ReconnectOptions, WillOptions } from './input/options.js'
 export type { Payload } from './input/payload.js'
-export type { PublishOptions, SubscribeOptions, SubscriptionMap } from './input/requests.js'
+export type { MessagesOptions, PublishOptions, SubscribeOptions, SubscriptionMap } from './input/requests.js'
+export type { MessageStream } from './routing/message-iterator.js'
 export type { Granted, PublishResult, UnsubscribeResult } from './protocol/reason-codes.js'
 export type { ProtocolStats as ClientStats, ProtocolWarning as ClientWarning } from './protocol/protocol.js'
 export type * from './codec/packets.js'
@@ -17,6 +18,7 @@ export { validateTopicFilter, validateTopicName } from './input/topic-rules.js'
 export { matchTopic } from './routing/topic-match.js'
 export {
   BrokerLimitError,
+  BufferOverflowError,
   ClientClosedError,
   ConnectionClosedError,
   SessionTakenOverError,

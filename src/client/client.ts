@@ -4,9 +4,11 @@ import { askHook } from './authentication.js'
 import {
   buildFarewell,
   buildPublish,
+  buildStream,
   buildSubscriptions,
   buildUnsubscriptions,
   type EndOptions,
+  type MessagesOptions,
   type PublishOptions,
   type SubscribeOptions,
   type SubscriptionMap,
@@ -20,7 +22,7 @@ import { acquireTimers, releaseTimers } from '../platform/worker-timers.js'
 import { hasSocket, type LifeState } from '../protocol/lifecycle.js'
 import { type Action, Protocol, type ProtocolStats } from '../protocol/protocol.js'
 import { type Granted, isFailure, type PublishResult, type UnsubscribeResult } from '../protocol/reason-codes.js'
-import { MessageIterator } from '../routing/message-iterator.js'
+import { MessageIterator, type MessageStream } from '../routing/message-iterator.js'
 import { Router, type Sink } from '../routing/router.js'
 import { Outbox } from '../store/outbox.js'
 import { redactUrl } from '../transport/redact-url.js'
@@ -195,16 +197,28 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
    * Messages on `filter`, as an async iterator. Subscribes at the broker (at `qos`) unless this
    * client already has that filter; a `break` stops it and unsubscribes when nothing else uses the
    * filter. It ends when the client ends, and throws if the subscription is refused.
+   * At most `bufferLimit` messages (default 1000) wait for a consumer that reads slower than they
+   * come; past that `overflow` applies, and the stream's `dropped` counts what it lost (see
+   * MessagesOptions: even QoS 1 and 2 messages, as they were acknowledged on arrival).
    */
-  messages(filter: string, options: SubscribeOptions = {}): AsyncIterableIterator<Message> {
+  messages(filter: string, options: MessagesOptions = {}): MessageStream<Message> {
+    let stream: ReturnType<typeof buildStream>
+    try {
+      stream = buildStream(options)
+    } catch (err) {
+      return MessageIterator.failed(err)
+    }
     const shared = this.router.has(filter)
-    const iterator: MessageIterator<Message> = new MessageIterator(() => {
-      if (this.router.removeSink(filter, iterator) && !shared && !this.protocol.refusal()) {
-        this.unsubscribe(filter).catch(() => undefined)
-      }
-    })
+    const iterator: MessageIterator<Message> = new MessageIterator(
+      () => {
+        if (this.router.removeSink(filter, iterator) && !shared && !this.protocol.refusal()) {
+          this.unsubscribe(filter).catch(() => undefined)
+        }
+      },
+      { limit: stream.bufferLimit, overflow: stream.overflow, filter },
+    )
     if (shared) this.router.addSink(filter, iterator)
-    else this.subscribeWith(filter, options, iterator).catch((err: unknown) => iterator.fail(err))
+    else this.subscribeWith(filter, stream.subscribe, iterator).catch((err: unknown) => iterator.fail(err))
     return iterator
   }
 

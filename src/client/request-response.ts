@@ -1,7 +1,8 @@
 import type { PublishProperties, QoS } from '../codec/packets.js'
 import { InvalidArgumentError, RequestTimeoutError } from '../errors.js'
 import { randomHex } from '../input/options.js'
-import type { PublishOptions, SubscribeOptions } from '../input/requests.js'
+import { buildPublish, type PublishOptions, type SubscribeOptions } from '../input/requests.js'
+import { validateTopicName } from '../input/topic-rules.js'
 import type { Payload } from '../input/payload.js'
 import type { Granted, PublishResult } from '../protocol/reason-codes.js'
 import { Message, type MessageHandler } from './message.js'
@@ -55,6 +56,13 @@ export class RequestResponse {
     const v5 = this.client.protocolVersion === 5
     const n = ++this.next
     const correlation = `${this.replyId}.${n}`
+    const target = v5 ? topic : `${topic}/${REQUEST_MARK}/${this.replyId}/${n}`
+    const publishOptions: PublishOptions = v5
+      ? { qos, properties: { ...options.properties, responseTopic: this.replyTopic(), correlationData: utf8.encode(correlation) } }
+      : { qos }
+    // Bad input fails here, before the reply subscription is sent: nothing reaches the wire for it.
+    validateTopicName(topic)
+    buildPublish(target, payload, publishOptions, v5 ? 5 : 4)
     await (this.inbox ??= this.subscribeInbox(qos, v5))
     const reply = new Promise<Message>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -63,12 +71,7 @@ export class RequestResponse {
       }, timeout)
       this.waiting.set(correlation, { resolve, reject, timer })
     })
-    const sent = v5
-      ? this.client.publish(topic, payload, {
-          qos,
-          properties: { ...options.properties, responseTopic: this.replyTopic(), correlationData: utf8.encode(correlation) },
-        })
-      : this.client.publish(`${topic}/${REQUEST_MARK}/${this.replyId}/${n}`, payload, { qos })
+    const sent = this.client.publish(target, payload, publishOptions)
     sent.catch((err: unknown) => this.fail(correlation, err))
     return reply
   }

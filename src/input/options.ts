@@ -1,10 +1,13 @@
 import type { ConnectProperties, ConnectPacket, ProtocolVersion, QoS, WillProperties } from '../codec/packets.js'
-import { MAX_REMAINING_LENGTH } from '../codec/limits.js'
+import { MAX_REMAINING_LENGTH, MAX_STRING_BYTES } from '../codec/limits.js'
 import { InvalidArgumentError } from '../errors.js'
 import { validateTopicName } from './topic-rules.js'
 import type { WebSocketConstructor } from '../transport/websocket.js'
 import { type BackoffOptions, DEFAULT_BACKOFF } from '../protocol/backoff.js'
 import { type Payload, toBytes } from './payload.js'
+import { checkProperties } from './properties.js'
+import { stringFault } from './mqtt-string.js'
+import { flag, received } from './values.js'
 import { MemoryStore } from '../store/memory-store.js'
 import type { Store } from '../store/store.js'
 
@@ -138,7 +141,10 @@ export function resolveOptions(url: string, options: ClientOptions = {}): Resolv
   }
   const clientId = options.clientId ?? randomClientId()
   if (typeof clientId !== 'string') throw new InvalidArgumentError('clientId must be a string')
-  const clean = options.clean ?? true
+  // Longer than 23 bytes is allowed: MQTT 3.1.1 §3.1.3.1 lets a broker accept it (most do), and one
+  // that does not answers CONNACK 0x02, which rejects with ConnectionRefusedError.
+  checkText('clientId', clientId)
+  const clean = flag('clean', options.clean, true)
   if (!clean && clientId === '') throw new InvalidArgumentError('clean: false needs a clientId')
   if (options.password !== undefined && options.username === undefined && protocolVersion === 4) {
     throw new InvalidArgumentError('MQTT 3.1.1 allows a password only with a username')
@@ -151,8 +157,10 @@ export function resolveOptions(url: string, options: ClientOptions = {}): Resolv
   if (options.store !== undefined && !isStore(options.store)) throw new InvalidArgumentError('store must have load, put, delete and close')
   return {
     url,
+  if (options.username !== undefined) checkText('username', options.username)
+  checkProperties('CONNECT', options.properties)
     servers: [...new Set(servers)],
-    queueQoS0: options.queueQoS0 ?? true,
+    queueQoS0: flag('queueQoS0', options.queueQoS0, true),
     topicAliases: topicAliasesOption(options.topicAliases),
     onAuth: authHook(options.onAuth),
     store: options.store ?? new MemoryStore(),
@@ -177,7 +185,7 @@ export function resolveOptions(url: string, options: ClientOptions = {}): Resolv
 }
 
 export function checkQos(qos: unknown): asserts qos is QoS {
-  if (qos !== 0 && qos !== 1 && qos !== 2) throw new InvalidArgumentError(`QoS must be 0, 1 or 2, not ${String(qos)}`)
+  if (qos !== 0 && qos !== 1 && qos !== 2) throw new InvalidArgumentError(`QoS must be 0, 1 or 2, not ${received(qos)}`)
 }
 
 function checkUrl(url: unknown): asserts url is string {
@@ -200,9 +208,16 @@ function resolveWill(will: WillOptions): NonNullable<ConnectPacket['will']> {
   checkQos(qos)
   const resolved: NonNullable<ConnectPacket['will']> = {
     topic: will.topic,
-    payload: toBytes(will.payload),
+  if (will.topic === undefined) throw new InvalidArgumentError('will needs a topic to be published on (will.topic)')
+    payload,
     qos,
-    retain: will.retain ?? false,
+    retain: flag('will.retain', will.retain, false),
+  const payload = toBytes(will.payload)
+  // Unlike a PUBLISH payload, the will's has a two-byte length in CONNECT (MQTT §3.1.3.4).
+  if (payload.byteLength > MAX_STRING_BYTES) {
+    throw new InvalidArgumentError(`will.payload must be at most ${MAX_STRING_BYTES} bytes, not ${payload.byteLength}`)
+  }
+  checkProperties('will', will.properties)
   }
   if (will.properties) resolved.properties = { ...will.properties }
   return resolved
@@ -241,14 +256,16 @@ function isStore(store: unknown): store is Store {
 }
 
 function passwordBytes(password: string | Uint8Array): Uint8Array {
-  if (typeof password === 'string') return new TextEncoder().encode(password)
-  if (password instanceof Uint8Array) return password
-  throw new InvalidArgumentError('password must be a string or Uint8Array')
+  const bytes = typeof password === 'string' ? new TextEncoder().encode(password) : password
+  if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('password must be a string or Uint8Array')
+  // Binary data with a two-byte length (MQTT §1.5.6); the message says the size only, never the password.
+  if (bytes.byteLength > MAX_STRING_BYTES) throw new InvalidArgumentError(`password must be at most ${MAX_STRING_BYTES} bytes`)
+  return bytes
 }
 
 function integer(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`)
+    throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, not ${received(value)}`)
   }
   return value
 }
@@ -258,6 +275,12 @@ function randomClientId(): string {
 }
 
 /** `bytes` random bytes as hex: for client ids and reply topics no other client guesses. */
+/** A client id or user name: an MQTT UTF-8 string (§1.5.3), or CONNECT could not be encoded. */
+function checkText(name: string, value: string): void {
+  const fault = stringFault(value)
+  if (fault) throw new InvalidArgumentError(`${name} ${fault}`)
+}
+
 export function randomHex(bytes: number): string {
   const random = new Uint8Array(bytes)
   globalThis.crypto.getRandomValues(random)

@@ -5,6 +5,8 @@ import { utf8Length } from '../bytes.js'
 import { validateTopicFilter, validateTopicName } from './topic-rules.js'
 import { checkQos } from './options.js'
 import { type Payload, toWire } from './payload.js'
+import { checkProperties } from './properties.js'
+import { flag, received } from './values.js'
 
 export interface PublishOptions {
   qos?: QoS
@@ -34,6 +36,42 @@ export interface EndOptions {
   properties?: { sessionExpiryInterval?: number; reasonString?: string; userProperties?: UserProperties }
 }
 
+/**
+ * messages(): the subscription's options, and how many messages wait for a consumer that reads
+ * slower than they come. A message past the limit is lost to the stream even at QoS 1 and 2:
+ * the client acknowledged it to the broker when it arrived, so the broker will not send it
+ * again. Handlers (subscribe's callback) get every message as it comes, with no buffer between.
+ */
+export interface MessagesOptions extends SubscribeOptions {
+  /**
+   * Most messages held for the consumer, default 1000: room for bursts, a few MB at most for
+   * messages of a few KB, and a bound on the memory a consumer that stopped reading can cost.
+   */
+  bufferLimit?: number
+  /**
+   * What one more message does when bufferLimit wait (the stream's `dropped` counts them):
+   * 'drop-oldest' (default) makes room, so a consumer that catches up sees the newest, as live
+   * data wants; 'drop-newest' discards it; 'error' ends the stream, after the messages it holds,
+   * with BufferOverflowError, and unsubscribes.
+   */
+  overflow?: 'drop-oldest' | 'drop-newest' | 'error'
+}
+
+export const DEFAULT_BUFFER_LIMIT = 1000
+
+/** Splits messages()'s options into the subscription's and the buffer's; throws a typed error on bad input. */
+export function buildStream(options: unknown): { subscribe: SubscribeOptions; bufferLimit: number; overflow: NonNullable<MessagesOptions['overflow']> } {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('messages options must be an object')
+  const { bufferLimit = DEFAULT_BUFFER_LIMIT, overflow = 'drop-oldest', ...subscribe } = options as MessagesOptions
+  if (!Number.isInteger(bufferLimit) || bufferLimit < 1 || bufferLimit > 2 ** 31 - 1) {
+    throw new InvalidArgumentError(`bufferLimit must be an integer from 1 to ${2 ** 31 - 1}, not ${received(bufferLimit)}`)
+  }
+  if (overflow !== 'drop-oldest' && overflow !== 'drop-newest' && overflow !== 'error') {
+    throw new InvalidArgumentError(`overflow must be 'drop-oldest', 'drop-newest' or 'error', not ${received(overflow)}`)
+  }
+  return { subscribe, bufferLimit, overflow }
+}
+
 /** The object form of subscribe: filter -> options. */
 export type SubscriptionMap = Record<string, SubscribeOptions>
 
@@ -56,11 +94,13 @@ export function buildPublish(
   if (remaining > MAX_REMAINING_LENGTH) {
     throw new InvalidArgumentError(`message of ${remaining} bytes exceeds the MQTT limit of ${MAX_REMAINING_LENGTH}`)
   }
+  const retain = flag('retain', opts.retain, false)
   if (opts.properties && protocolVersion !== 5) throw new InvalidArgumentError('publish properties need MQTT 5')
+  checkProperties('publish', opts.properties)
   if (opts.properties?.topicAlias !== undefined) {
     throw new InvalidArgumentError("topicAlias is the client's to give: it aliases repeated topics itself (the topicAliases option)")
   }
-  const packet: PublishPacket = { cmd: 'publish', topic, payload: wire, qos, retain: opts.retain === true, dup: false }
+  const packet: PublishPacket = { cmd: 'publish', topic, payload: wire, qos, retain, dup: false }
   if (opts.properties) packet.properties = { ...opts.properties }
   return packet
 }
@@ -77,6 +117,7 @@ export function buildSubscriptions(
   else if (typeof target === 'object' && target !== null) entries = Object.entries(target as SubscriptionMap)
   else throw new InvalidArgumentError('subscribe takes a filter, an array of filters or an object of filter -> options')
   if (entries.length === 0) throw new InvalidArgumentError('subscribe needs at least one filter')
+  checkProperties('subscribe', options?.properties)
   return entries.map(([topic, opts]) => buildSubscription(topic, opts ?? {}, protocolVersion))
 }
 
@@ -87,11 +128,17 @@ function buildSubscription(topic: string, opts: SubscribeOptions, protocolVersio
   const sub: Subscription = { topic, qos }
   if (opts.nl !== undefined || opts.rap !== undefined || opts.rh !== undefined) {
     if (protocolVersion !== 5) throw new InvalidArgumentError('nl, rap and rh subscription options need MQTT 5')
-    if (opts.nl !== undefined) sub.nl = opts.nl
-    if (opts.rap !== undefined) sub.rap = opts.rap
-    if (opts.rh !== undefined) sub.rh = opts.rh
+    if (opts.nl !== undefined) sub.nl = flag('nl', opts.nl, false)
+    if (opts.rap !== undefined) sub.rap = flag('rap', opts.rap, false)
+    if (opts.rh !== undefined) sub.rh = retainHandling(opts.rh)
   }
   return sub
+}
+
+/** MQTT 5 retain handling (§3.8.3.1): 0 send retained messages, 1 only for a new subscription, 2 never. */
+function retainHandling(rh: unknown): 0 | 1 | 2 {
+  if (rh === 0 || rh === 1 || rh === 2) return rh
+  throw new InvalidArgumentError(`rh (retain handling) must be 0, 1 or 2, not ${received(rh)}`)
 }
 
 export function buildUnsubscriptions(target: unknown): string[] {
@@ -116,6 +163,7 @@ export function buildFarewell(options: unknown, protocolVersion: ProtocolVersion
   }
   if (properties !== undefined) {
     if (typeof properties !== 'object' || properties === null) throw new InvalidArgumentError('end properties must be an object')
+    checkProperties('end', properties)
     farewell.properties = { ...properties }
   }
   return farewell

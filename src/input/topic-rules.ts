@@ -1,8 +1,6 @@
-import { utf8Length } from '../bytes.js'
 import { InvalidTopicError } from '../errors.js'
 import { hasWildcard } from '../wildcards.js'
-
-import { MAX_STRING_BYTES as MAX_TOPIC_BYTES } from '../codec/limits.js'
+import { stringFault } from './mqtt-string.js'
 
 /** Checks a topic name for PUBLISH (MQTT §4.7.3): not empty, no wildcards, no U+0000, at most 65,535 bytes. */
 export function validateTopicName(topic: unknown): asserts topic is string {
@@ -41,22 +39,6 @@ function checkString(topic: unknown): asserts topic is string {
     throw new InvalidTopicError(String(topic), `a topic must be a string, not ${typeof topic}`)
   }
   if (topic.length === 0) throw new InvalidTopicError(topic, 'a topic must not be empty')
-  if (topic.includes('\u0000')) throw new InvalidTopicError(topic, 'a topic must not contain U+0000')
-  if (!isWellFormed(topic)) throw new InvalidTopicError(topic, 'a topic must be well-formed UTF-16 (no lone surrogates)')
-  // Each UTF-16 code unit encodes to at most 3 UTF-8 bytes, so most topics skip the exact count.
-  if (topic.length * 3 > MAX_TOPIC_BYTES && utf8Length(topic) > MAX_TOPIC_BYTES) {
-    throw new InvalidTopicError(topic, `a topic must be at most ${MAX_TOPIC_BYTES} UTF-8 bytes`)
-  }
-}
-
-function isWellFormed(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c < 0xd800 || c > 0xdfff) continue
-    if (c > 0xdbff) return false
-    const next = s.charCodeAt(i + 1)
-    if (!(next >= 0xdc00 && next <= 0xdfff)) return false
-    i++
-  }
-  return true
+  const fault = stringFault(topic)
+  if (fault) throw new InvalidTopicError(topic, `a topic ${fault}`)
 }

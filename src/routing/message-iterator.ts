@@ -1,22 +1,81 @@
+import { BufferOverflowError } from '../errors.js'
 import type { Subscriber } from './router.js'
 
+/** An async iterator of messages that also says how far its consumer has fallen behind. */
+export interface MessageStream<M> extends AsyncIterableIterator<M> {
+  /** Messages that came and wait to be read. */
+  readonly buffered: number
+  /** Messages thrown away because the buffer was full when they came (see BufferPolicy). */
+  readonly dropped: number
+  /** Stops listening (what `break` in a for-await loop calls); the messages still waiting are let go. */
+  return(): Promise<IteratorResult<M>>
+}
+
 /**
- * An async iterator fed by pushes: messages wait in order until the consumer pulls them. It ends
- * when end() is called (after the waiting messages are read) and throws after fail().
+ * How many messages may wait for a consumer, and what one more does when that many wait:
+ * - 'drop-oldest': the oldest waiting message makes room, so a consumer that catches up reads the newest;
+ * - 'drop-newest': the new one is thrown away, so the consumer reads an unbroken run up to where it fell behind;
+ * - 'error': the stream stops taking messages and stops listening; the consumer reads what waits,
+ *   then a BufferOverflowError.
+ * Messages are counted, not bytes: the count costs nothing per message, and a caller with big
+ * messages sets a smaller limit.
  */
-export class MessageIterator<M> implements AsyncIterableIterator<M>, Subscriber<M> {
+export interface BufferPolicy {
+  limit: number
+  overflow: 'drop-oldest' | 'drop-newest' | 'error'
+  /** The filter, for the BufferOverflowError's message. */
+  filter: string
+}
+
+const UNBOUNDED: BufferPolicy = { limit: Infinity, overflow: 'drop-oldest', filter: '' }
+
+/**
+ * An async iterator fed by pushes: messages wait in order until the consumer pulls them, up to the
+ * policy's limit. It ends when end() is called (after the waiting messages are read) and throws
+ * after fail().
+ */
+export class MessageIterator<M> implements MessageStream<M>, Subscriber<M> {
   private readonly buffer: M[] = []
   private readonly waiting: Array<{ resolve: (r: IteratorResult<M>) => void; reject: (e: unknown) => void }> = []
   private done = false
   private error: unknown
+  private droppedCount = 0
 
-  constructor(private readonly onReturn: () => void) {}
+  constructor(
+    private readonly onReturn: () => void,
+    private readonly policy: BufferPolicy = UNBOUNDED,
+  ) {}
+
+  /** An iterator that throws `error` at its first read: for a stream whose arguments were refused. */
+  static failed<M>(error: unknown): MessageIterator<M> {
+    const iterator = new MessageIterator<M>(() => undefined)
+    iterator.fail(error)
+    return iterator
+  }
+
+  get buffered(): number {
+    return this.buffer.length
+  }
+
+  get dropped(): number {
+    return this.droppedCount
+  }
 
   deliver(message: M): void {
     if (this.done) return
     const waiter = this.waiting.shift()
-    if (waiter) waiter.resolve({ value: message, done: false })
-    else this.buffer.push(message)
+    if (waiter) return waiter.resolve({ value: message, done: false })
+    if (this.buffer.length < this.policy.limit) return void this.buffer.push(message)
+    this.droppedCount++
+    if (this.policy.overflow === 'drop-oldest') {
+      this.buffer.shift()
+      this.buffer.push(message)
+    } else if (this.policy.overflow === 'error') {
+      // Unlike fail(), what waits is kept: the consumer reads it, then learns where the gap is.
+      this.error = new BufferOverflowError(this.policy.filter, this.policy.limit)
+      this.done = true
+      this.onReturn()
+    }
   }
 
   end(): void {

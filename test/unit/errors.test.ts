@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   BrokerLimitError,
+  BufferOverflowError,
   ClientClosedError,
   ConnectionClosedError,
   ConnectionRefusedError,
@@ -36,6 +37,7 @@ describe('MqttError subclasses', () => {
     [new TransportError('why'), 'TransportError', 'TRANSPORT_ERROR'],
     [new BrokerLimitError('maximumQoS', 'why'), 'BrokerLimitError', 'BROKER_LIMIT'],
     [new RequestTimeoutError('t', 5), 'RequestTimeoutError', 'REQUEST_TIMEOUT'],
+    [new BufferOverflowError('t/#', 5), 'BufferOverflowError', 'BUFFER_OVERFLOW'],
   ]
 
   it.each(each)('%s is an MqttError with its own name and code', (error, name, code) => {

@@ -287,16 +287,17 @@ describe('resolveOptions integer ranges', () => {
   })
 
   it.each(ranges)('%s rejects values outside its range, fractions and non-numbers with InvalidArgumentError', (name, set, _, min, max) => {
+    const shown = (bad: unknown) => (typeof bad === 'string' ? `the string '${bad}'` : String(bad))
     for (const bad of [min - 1, max + 1, min + 0.5, Number.NaN, Infinity, String(min)]) {
       const err = optionError({ WebSocket, ...set(bad as number) })
       expect(err.code).toBe('INVALID_ARGUMENT')
-      expect(err.message).toBe(`${name} must be an integer from ${min} to ${max}`)
+      expect(err.message).toBe(`${name} must be an integer from ${min} to ${max}, not ${shown(bad)}`)
     }
   })
 
   it('measures maxDelay from the given minDelay', () => {
     expect(optionError({ WebSocket, reconnect: { minDelay: 500, maxDelay: 499 } }).message).toBe(
-      `reconnect.maxDelay must be an integer from 500 to ${MAX_INT}`,
+      `reconnect.maxDelay must be an integer from 500 to ${MAX_INT}, not 499`,
     )
   })
 })

@@ -37,9 +37,10 @@ describe('buildPublish', () => {
     expect(packet.payload).toBe(bytes)
   })
 
-  it('retains only when retain is exactly true', () => {
-    expect(publish('t', '', { retain: 'yes' as unknown as boolean }).retain).toBe(false)
+  it('retains only when retain is true, and refuses a retain flag that is not a boolean rather than read it as truthy', () => {
+    expect(publish('t', '', { retain: true }).retain).toBe(true)
     expect(publish('t', '', { retain: false }).retain).toBe(false)
+    expect(() => publish('t', '', { retain: 'yes' as unknown as boolean })).toThrow("retain must be true or false, not the string 'yes'")
   })
 
   it('treats null options like no options', () => {
@@ -67,7 +68,7 @@ describe('buildPublish', () => {
   it.each<[string, unknown, string]>([
     ['QoS 3', 3, 'QoS must be 0, 1 or 2, not 3'],
     ['QoS -1', -1, 'QoS must be 0, 1 or 2, not -1'],
-    ['a QoS given as text', '1', 'QoS must be 0, 1 or 2, not 1'],
+    ['a QoS given as text', '1', "QoS must be 0, 1 or 2, not the string '1'"],
     ['a fractional QoS', 0.5, 'QoS must be 0, 1 or 2, not 0.5'],
   ])('rejects %s with InvalidArgumentError', (_, qos, message) => {
     const err = thrown(InvalidArgumentError, () => publish('t', 'x', { qos: qos as 0 }))

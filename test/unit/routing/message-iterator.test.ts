@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { BufferOverflowError } from '../../../src/errors.js'
 import { MessageIterator } from '../../../src/routing/message-iterator.js'
 
 const PENDING = Symbol('pending')
@@ -152,5 +153,88 @@ describe('MessageIterator return (break in for-await)', () => {
   it('is its own async iterator', () => {
     const it = new MessageIterator<number>(() => undefined)
     expect(it[Symbol.asyncIterator]()).toBe(it)
+  })
+})
+
+describe('MessageIterator buffer limit', () => {
+  const policy = (limit: number, overflow: 'drop-oldest' | 'drop-newest' | 'error') => ({ limit, overflow, filter: 'f/#' })
+  const deliverAll = (it: MessageIterator<number>, from: number, to: number) => {
+    for (let n = from; n <= to; n++) it.deliver(n)
+  }
+
+  it('drop-oldest: holds at most the limit, keeps the newest, and counts each message it dropped', async () => {
+    const it = new MessageIterator<number>(() => undefined, policy(3, 'drop-oldest'))
+    deliverAll(it, 1, 5)
+    expect({ buffered: it.buffered, dropped: it.dropped }).toEqual({ buffered: 3, dropped: 2 })
+    it.end()
+    expect(await drain(it)).toEqual([3, 4, 5])
+  })
+
+  it('drop-newest: keeps the first messages up to the limit and discards what comes after', async () => {
+    const it = new MessageIterator<number>(() => undefined, policy(3, 'drop-newest'))
+    deliverAll(it, 1, 5)
+    expect({ buffered: it.buffered, dropped: it.dropped }).toEqual({ buffered: 3, dropped: 2 })
+    it.end()
+    expect(await drain(it)).toEqual([1, 2, 3])
+  })
+
+  it('error: at one message over the limit stops listening, once, and hands over what it holds before the BufferOverflowError', async () => {
+    const { calls, onReturn } = counter()
+    const it = new MessageIterator<number>(onReturn, policy(2, 'error'))
+    deliverAll(it, 1, 2)
+    expect(calls.n).toBe(0)
+    deliverAll(it, 3, 4)
+    expect(calls.n).toBe(1)
+    expect({ buffered: it.buffered, dropped: it.dropped }).toEqual({ buffered: 2, dropped: 1 })
+    expect(await it.next()).toEqual({ value: 1, done: false })
+    expect(await it.next()).toEqual({ value: 2, done: false })
+    const err = await it.next().then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(err).toBeInstanceOf(BufferOverflowError)
+    expect((err as BufferOverflowError).code).toBe('BUFFER_OVERFLOW')
+    expect((err as Error).message).toBe('messages("f/#") fell 2 messages behind (its bufferLimit) and stopped')
+    await it.return()
+    expect(calls.n).toBe(1)
+  })
+
+  it('buffers and drops nothing for a consumer that keeps up: a waiting read takes the message straight', async () => {
+    const it = new MessageIterator<number>(() => undefined, policy(1, 'drop-oldest'))
+    for (let n = 1; n <= 5; n++) {
+      const read = it.next()
+      it.deliver(n)
+      expect(await read).toEqual({ value: n, done: false })
+    }
+    expect({ buffered: it.buffered, dropped: it.dropped }).toEqual({ buffered: 0, dropped: 0 })
+  })
+
+  it('counts down as the consumer reads, makes room again below the limit, and holds nothing after return()', async () => {
+    const it = new MessageIterator<number>(() => undefined, policy(2, 'drop-newest'))
+    deliverAll(it, 1, 2)
+    await it.next()
+    expect(it.buffered).toBe(1)
+    it.deliver(3)
+    expect({ buffered: it.buffered, dropped: it.dropped }).toEqual({ buffered: 2, dropped: 0 })
+    await it.return()
+    expect(it.buffered).toBe(0)
+  })
+
+  it('does not count messages that come after the end as dropped: only a full buffer drops', () => {
+    const it = new MessageIterator<number>(() => undefined, policy(1, 'drop-oldest'))
+    it.end()
+    deliverAll(it, 1, 3)
+    expect({ buffered: it.buffered, dropped: it.dropped }).toEqual({ buffered: 0, dropped: 0 })
+  })
+
+  it('keeps every message when no policy is given (the unbounded default is for internal use)', () => {
+    const it = new MessageIterator<number>(() => undefined)
+    deliverAll(it, 1, 5000)
+    expect({ buffered: it.buffered, dropped: it.dropped }).toEqual({ buffered: 5000, dropped: 0 })
+  })
+
+  it('MessageIterator.failed makes a stream that rejects at its first read with the error it is given', async () => {
+    const error = new Error('bad options')
+    await expect(MessageIterator.failed<number>(error).next()).rejects.toBe(error)
   })
 })
