@@ -37,3 +37,9 @@ export async function clientHoldings(client: MqttClient): Promise<ClientHoldings
     stored: (await client.options.store.load()).length,
   }
 }
+
+/** How many listeners the client's events have, all events together: a count that must not grow with traffic. */
+export function listenerTotal(client: MqttClient): number {
+  const listeners = client['listeners'] as Record<string, readonly unknown[] | undefined>
+  return Object.values(listeners).reduce((n, list) => n + (list?.length ?? 0), 0)
+}
