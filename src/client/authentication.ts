@@ -1,5 +1,5 @@
 import type { AuthPacket } from '../codec/packets.js'
-import { type MqttError, ProtocolError } from '../errors.js'
+import { MqttError, ProtocolError } from '../errors.js'
 import type { AuthHook } from '../input/options.js'
 
 /**
@@ -12,7 +12,8 @@ export async function askHook(hook: AuthHook | undefined, challenge: AuthPacket)
   try {
     return await hook(data ? { reasonCode: challenge.reasonCode, authenticationData: data } : { reasonCode: challenge.reasonCode })
   } catch (err) {
-    if (err instanceof Error && 'code' in err) throw err as MqttError
+    // Only our own errors pass as they are: a DOMException or a Node system error has a `code` too.
+    if (err instanceof MqttError) throw err
     throw new ProtocolError(`onAuth failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
   }
 }

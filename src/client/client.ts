@@ -173,7 +173,7 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
       },
       (error: unknown) => {
         if (error instanceof SubscribeError) {
-          for (const g of error.granted) isFailure(g.qos) ? this.router.forget(g.topic) : this.router.confirm(g.topic)
+          for (const g of error.granted) isFailure(g.qos) ? this.router.forget(g.topic, error) : this.router.confirm(g.topic)
         } else if (sink) {
           for (const sub of subscriptions) this.router.removeSink(sub.topic, sink)
         }

@@ -8,10 +8,11 @@ import { matchTopic } from './topic-match.js'
  */
 export type Sink<M> = ((message: M) => void) | Subscriber<M>
 
-/** A sink that is also told when no more messages will come. */
+/** A sink that is also told when no more messages will come, and (if it can take it) why not. */
 export interface Subscriber<M> {
   deliver(message: M): void
   end(): void
+  fail?(error: unknown): void
 }
 
 /**
@@ -89,12 +90,20 @@ export class Router<M extends { topic: string }> {
     return sinks === NO_SINKS
   }
 
-  /** Forgets a filter without ending its sinks (they are told why by other means). */
-  forget(filter: string): void {
+  /**
+   * Forgets a filter the broker refused: every sink that can be told why fails with `reason`,
+   * the others end. The sink that asked for the filter hears it again from its own request; one
+   * that joined the filter while it was pending has only this.
+   */
+  forget(filter: string, reason: unknown): void {
     const found = this.find(filter)
     if (found) this.drop(filter, found)
     this.unconfirmed.delete(filter)
     this.userProperties.delete(filter)
+    if (!found) return
+    for (const sink of isList(found.sinks) ? found.sinks : [found.sinks]) {
+      if (typeof sink !== 'function') sink.fail ? sink.fail(reason) : sink.end()
+    }
   }
 
   /** Forgets a filter, ending every sink that listened to it. */
