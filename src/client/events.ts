@@ -1,8 +1,8 @@
 import type { ConnackPacket, DisconnectPacket, IncomingPacket, IncomingPublishPacket, Packet } from '../codec/packets.js'
 import type { ResolvedOptions } from '../input/options.js'
 import type { LifeState } from '../protocol/lifecycle.js'
-import type { ProtocolWarning } from '../protocol/protocol.js'
 import { redactUrl } from '../transport/redact-url.js'
+import type { ProtocolWarning } from '../protocol/protocol.js'
 
 /** Where the client is: a plain string, so it can be shown or compared as is. */
 export type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected' | 'closed'

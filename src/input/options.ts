@@ -83,7 +83,12 @@ export interface ClientOptions {
   maxInflight?: number
   /** Most operations waiting to be sent while offline or behind the in-flight window, default 100000 */
   queueLimit?: number
-  /** Largest packet accepted from the broker, bytes, default 16 MiB; a larger one closes the connection */
+  /**
+   * Largest packet accepted from the broker, in bytes, default 16 MiB. A larger one is refused as
+   * soon as its header arrives, before any of it is buffered: a ProtocolError, DISCONNECT 0x95 on
+   * MQTT 5, and a reconnect. MQTT 5 brokers are told the limit and do not send past it; on 3.1.1,
+   * raise it if the broker may send (or keep retained) bigger messages.
+   */
   maxPacketSize?: number
   /** ms that a graceful end() waits for in-flight messages before it closes anyway, default 10000 */
   endTimeout?: number
@@ -152,13 +157,13 @@ export function resolveOptions(url: string, options: ClientOptions = {}): Resolv
   if (options.username !== undefined && typeof options.username !== 'string') {
     throw new InvalidArgumentError('username must be a string')
   }
+  if (options.username !== undefined) checkText('username', options.username)
+  checkProperties('CONNECT', options.properties)
   const servers = [url, ...(options.servers ?? [])]
   servers.forEach(checkUrl)
   if (options.store !== undefined && !isStore(options.store)) throw new InvalidArgumentError('store must have load, put, delete and close')
   return {
     url,
-  if (options.username !== undefined) checkText('username', options.username)
-  checkProperties('CONNECT', options.properties)
     servers: [...new Set(servers)],
     queueQoS0: flag('queueQoS0', options.queueQoS0, true),
     topicAliases: topicAliasesOption(options.topicAliases),
@@ -203,21 +208,21 @@ function checkUrl(url: unknown): asserts url is string {
 
 function resolveWill(will: WillOptions): NonNullable<ConnectPacket['will']> {
   if (typeof will !== 'object' || will === null) throw new InvalidArgumentError('will must be an object')
+  if (will.topic === undefined) throw new InvalidArgumentError('will needs a topic to be published on (will.topic)')
   validateTopicName(will.topic)
   const qos = will.qos ?? 0
   checkQos(qos)
-  const resolved: NonNullable<ConnectPacket['will']> = {
-    topic: will.topic,
-  if (will.topic === undefined) throw new InvalidArgumentError('will needs a topic to be published on (will.topic)')
-    payload,
-    qos,
-    retain: flag('will.retain', will.retain, false),
   const payload = toBytes(will.payload)
   // Unlike a PUBLISH payload, the will's has a two-byte length in CONNECT (MQTT §3.1.3.4).
   if (payload.byteLength > MAX_STRING_BYTES) {
     throw new InvalidArgumentError(`will.payload must be at most ${MAX_STRING_BYTES} bytes, not ${payload.byteLength}`)
   }
   checkProperties('will', will.properties)
+  const resolved: NonNullable<ConnectPacket['will']> = {
+    topic: will.topic,
+    payload,
+    qos,
+    retain: flag('will.retain', will.retain, false),
   }
   if (will.properties) resolved.properties = { ...will.properties }
   return resolved
@@ -270,17 +275,17 @@ function integer(name: string, value: unknown, min: number, max: number): number
   return value
 }
 
-function randomClientId(): string {
-  return `ts-mqtt-ws_${randomHex(4)}`
-}
-
-/** `bytes` random bytes as hex: for client ids and reply topics no other client guesses. */
 /** A client id or user name: an MQTT UTF-8 string (§1.5.3), or CONNECT could not be encoded. */
 function checkText(name: string, value: string): void {
   const fault = stringFault(value)
   if (fault) throw new InvalidArgumentError(`${name} ${fault}`)
 }
 
+function randomClientId(): string {
+  return `ts-mqtt-ws_${randomHex(4)}`
+}
+
+/** `bytes` random bytes as hex: for client ids and reply topics no other client guesses. */
 export function randomHex(bytes: number): string {
   const random = new Uint8Array(bytes)
   globalThis.crypto.getRandomValues(random)
