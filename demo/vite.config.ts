@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { type Plugin, defineConfig } from 'vite'
-import { codecAliases, codecShims } from '../vite.config.js'
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 const iife = here('../dist/ts-mqtt-ws.iife.js')
@@ -29,16 +28,14 @@ function scriptTagBuild(): Plugin {
   }
 }
 
-// The demo imports the SDK by its package name, served straight from src/, with the codec set up
-// as the package ships it: no polyfill plugin and no define.
+// The demo imports the SDK by its package name, served straight from src/, as the package ships
+// it: no polyfill plugin and no define.
 export default defineConfig({
   root: here('.'),
-  plugins: [codecShims(), scriptTagBuild()],
+  plugins: [scriptTagBuild()],
   resolve: {
-    alias: { ...codecAliases, 'ts-mqtt-ws': here('../src/index.ts') },
+    alias: { 'ts-mqtt-ws': here('../src/index.ts') },
   },
-  // Pre-bundled at start-up, so a first page load does not trigger a re-optimisation and reload.
-  optimizeDeps: { include: ['mqtt-packet', 'events'], rolldownOptions: { plugins: [codecShims()] } },
   server: { port: 5173 },
   preview: { port: 4173 },
   build: {

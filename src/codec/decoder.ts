@@ -1,13 +1,7 @@
-import { Buffer } from './shims/buffer.js'
-import ParserClass from 'mqtt-packet/parser.js'
-import type { Packet as WirePacket, Parser } from 'mqtt-packet'
-
-/** What mqtt-packet's types call a Buffer: ours is the same at run time (see shims/buffer.ts). */
-type WireBuffer = Parameters<Parser['parse']>[0]
 import { concatBytes } from '../bytes.js'
 import { ProtocolError } from '../errors.js'
 import type { IncomingPacket, ProtocolVersion } from './packets.js'
-import { checkPacket } from './wire-check.js'
+import { readPacket } from './read-packet.js'
 
 export interface DecoderOptions {
   protocolVersion: ProtocolVersion
@@ -18,29 +12,18 @@ export interface DecoderOptions {
 /**
  * Turns a stream of bytes into packets. It finds packet boundaries itself, from the fixed header,
  * so that an oversized or malformed length is refused before any byte of the body is buffered,
- * and so that mqtt-packet's parser only ever sees one whole packet and cannot read past it.
- * Each packet is held to the wire rules (wire-check.ts) before it is parsed. Any failure throws a
- * ProtocolError; the decoder is unusable afterwards.
+ * and so that each packet is read (read-packet.ts) from exactly its own bytes. Any failure throws
+ * a ProtocolError; the decoder is unusable afterwards.
  */
 export class Decoder {
-  private readonly parser: Parser
   private readonly maxPacketSize: number
   private readonly version: ProtocolVersion
   private chunks: Uint8Array[] = []
   private buffered = 0
-  private parsed: WirePacket | undefined
-  private failure: Error | undefined
 
   constructor(options: DecoderOptions) {
     this.maxPacketSize = options.maxPacketSize
     this.version = options.protocolVersion
-    this.parser = ParserClass.parser({ protocolVersion: options.protocolVersion })
-    this.parser.on('packet', (p: WirePacket) => {
-      this.parsed = p
-    })
-    this.parser.on('error', (err: Error) => {
-      this.failure = err
-    })
   }
 
   /** Bytes buffered that do not yet make a whole packet. */
@@ -75,9 +58,7 @@ export class Decoder {
       if (header === undefined) break
       const end = offset + this.checkSize(header)
       if (end > buf.length) break
-      const packet = buf.subarray(offset, end)
-      checkPacket(packet, header.headerLength, this.version)
-      out.push(this.parseOne(packet))
+      out.push(readPacket(buf.subarray(offset, end), header.headerLength, this.version))
       offset = end
     }
     return offset
@@ -95,22 +76,6 @@ export class Decoder {
       throw new ProtocolError(`Packet of ${size} bytes exceeds the limit of ${this.maxPacketSize} bytes`, { reasonCode: PACKET_TOO_LARGE })
     }
     return size
-  }
-
-  private parseOne(bytes: Uint8Array): IncomingPacket {
-    this.parsed = undefined
-    this.failure = undefined
-    try {
-      this.parser.parse(Buffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength) as WireBuffer)
-    } catch (err) {
-      this.failure = err as Error
-    }
-    const packet = this.parsed as IncomingPacket | undefined
-    if (this.failure || !packet) {
-      const reason = this.failure?.message ?? 'incomplete packet'
-      throw new ProtocolError(`Malformed packet from broker: ${reason}`, { cause: this.failure, reasonCode: MALFORMED })
-    }
-    return packet
   }
 }
 

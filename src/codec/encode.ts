@@ -5,7 +5,7 @@ import { writePacket } from './write-packet.js'
 
 /**
  * Encodes one packet to bytes: the busiest packets through fast-encode, the rest through
- * write-packet, both our own (mqtt-packet only decodes). A packet MQTT cannot carry throws;
+ * write-packet, both our own. A packet MQTT cannot carry throws;
  * callers check input before it gets here, so a throw means a bug, reported as a ProtocolError.
  */
 export function encode(packet: Packet, protocolVersion: ProtocolVersion): Uint8Array {

@@ -7,8 +7,7 @@ const ACK_TYPE = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 } as 
 
 /**
  * The packets a busy client sends most, PUBLISH and the four acknowledgements, written straight
- * into one Uint8Array. Going through mqtt-packet costs several Buffer objects per packet, and in
- * browsers each is a Uint8Array subclass (see shims/mini-buffer.ts), which engines build slowly.
+ * into one Uint8Array, without the several intermediate buffers a general packet writer makes.
  * Returns undefined for anything else, or when MQTT 5.0 properties (but for a lone topic alias)
  * or a reason code are present: write-packet.ts writes those. test/unit/codec/fast-encode.test.ts
  * holds both to the same bytes.
@@ -30,7 +29,7 @@ function encodePublish(packet: PublishPacket, protocolVersion: ProtocolVersion):
   const payloadLength = typeof payload === 'string' ? utf8Length(payload) : payload.length
   // MQTT 5.0: an empty property list is one zero byte; a topic alias alone takes four.
   const remaining = publishRemainingLength(topicLength, qos, payloadLength, protocolVersion !== 5 ? 0 : alias === undefined ? 1 : 4)
-  if (remaining > MAX_REMAINING_LENGTH || topicLength > MAX_STRING_BYTES) return undefined // mqtt-packet reports it
+  if (remaining > MAX_REMAINING_LENGTH || topicLength > MAX_STRING_BYTES) return undefined // write-packet reports it
   const out = new Uint8Array(1 + varintLength(remaining) + remaining)
   out[0] = 0x30 | (packet.dup ? 0x08 : 0) | (qos << 1) | (packet.retain ? 0x01 : 0)
   let at = writeVarint(out, 1, remaining)

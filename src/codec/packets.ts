@@ -1,6 +1,6 @@
 /**
  * The MQTT packets the client sends and receives, typed without Node's Buffer so that the public
- * API needs no @types/node. Field names follow mqtt-packet, which encodes and decodes them.
+ * API needs no @types/node. Field names follow mqtt-packet's, the reference our writer and reader are tested against.
  */
 export type QoS = 0 | 1 | 2
 export type ProtocolVersion = 4 | 5

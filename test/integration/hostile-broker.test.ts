@@ -34,8 +34,8 @@ const violations: Array<[string, Array<4 | 5>, When, Uint8Array, number, RegExp]
   ['reserved flag bits', [4, 5], 'publish', packet(0x41, 0, 1), MALFORMED, /reserved flag bits/],
   ['an unknown packet type', [4, 5], 'publish', packet(0x00), MALFORMED, /unknown packet type 0/],
   ['a packet a server must not send', [4, 5], 'publish', packet(0xc0), PROTOCOL, /must not send PINGREQ/],
-  ['a property twice', [5], 'publish', packet(0x30, ...str('t'), ...props(0x03, ...str('a'), 0x03, ...str('b'))), PROTOCOL, /Content Type twice/],
-  ['a property not allowed on the packet', [5], 'publish', packet(0x40, 0, 1, 0, ...props(0x11, 0, 0, 0, 1)), MALFORMED, /Session Expiry Interval is not allowed on PUBACK/],
+  ['a property twice', [5], 'publish', packet(0x30, ...str('t'), ...props(0x03, ...str('a'), 0x03, ...str('b'))), PROTOCOL, /contentType twice/],
+  ['a property not allowed on the packet', [5], 'publish', packet(0x40, 0, 1, 0, ...props(0x11, 0, 0, 0, 1)), MALFORMED, /sessionExpiryInterval is not allowed on PUBACK/],
   // A remaining length of 268,435,455: refused on the header, not waited on.
   ['a remaining length over maxPacketSize', [4, 5], 'publish', Uint8Array.of(0x30, 0xff, 0xff, 0xff, 0x7f), 0x95, /exceeds the limit of 1048576 bytes/],
 ]

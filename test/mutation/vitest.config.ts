@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
-import { codecAliases, codecShims } from '../../vite.config.js'
 
 /**
  * The unit tests alone, as Stryker runs them against each mutant (no brokers, no browser).
@@ -10,7 +9,5 @@ const include = process.env.MUTATE_TESTS?.split(',') ?? ['test/unit/**/*.test.ts
 
 export default defineConfig({
   root: fileURLToPath(new URL('../..', import.meta.url)),
-  plugins: [codecShims()],
-  resolve: { alias: codecAliases },
   test: { include, environment: 'node' },
 })

@@ -1,14 +1,14 @@
-import { generate, type Packet as WirePacket } from 'mqtt-packet'
+import { generate, parser, type Packet as WirePacket } from 'mqtt-packet'
 import { describe, expect, it } from 'vitest'
-import type { ProtocolVersion } from '../../../src/codec/packets.js'
-import { checkPacket, checkUtf8 } from '../../../src/codec/wire-check.js'
+import type { IncomingPacket, ProtocolVersion } from '../../../src/codec/packets.js'
+import { checkUtf8, NON_ASCII, readPacket, WILDCARD } from '../../../src/codec/read-packet.js'
 import { ProtocolError } from '../../../src/errors.js'
 import { packet, props, str } from '../../support/raw-packets.js'
 
-function check(bytes: Uint8Array, version: ProtocolVersion): void {
+function check(bytes: Uint8Array, version: ProtocolVersion): IncomingPacket {
   let at = 1
   while ((bytes[at] as number) & 0x80) at++
-  checkPacket(bytes, at + 1, version)
+  return readPacket(bytes, at + 1, version)
 }
 
 function refusal(bytes: Uint8Array, version: ProtocolVersion): ProtocolError {
@@ -66,25 +66,25 @@ const refused: Array<[string, ProtocolVersion, Uint8Array, number, RegExp]> = [
   ['MQTT 5 UNSUBACK without reason codes', 5, packet(0xb0, 0, 1, 0), MALFORMED, /without reason codes/],
   ['MQTT 5 UNSUBACK code 0x01', 5, packet(0xb0, 0, 1, 0, 1), MALFORMED, /reason code 0x1/],
   ['PINGRESP with a body', 4, packet(0xd0, 0), MALFORMED, /after its last field/],
-  ['a property twice', 5, packet(0x30, ...str('t'), ...props(0x02, 0, 0, 0, 1, 0x02, 0, 0, 0, 2)), PROTOCOL, /Message Expiry Interval twice/],
-  ['a property not allowed on PUBLISH', 5, packet(0x30, ...str('t'), ...props(0x21, 0, 5)), MALFORMED, /Receive Maximum is not allowed on PUBLISH/],
-  ['a property not allowed on CONNACK', 5, packet(0x20, 0, 0, ...props(0x23, 0, 1)), MALFORMED, /Topic Alias is not allowed on CONNACK/],
-  ['a property not allowed on DISCONNECT', 5, packet(0xe0, 0, ...props(0x23, 0, 1)), MALFORMED, /Topic Alias is not allowed on DISCONNECT/],
-  ['Reason String twice on PUBACK', 5, packet(0x40, 0, 1, 0, ...props(0x1f, ...str('a'), 0x1f, ...str('b'))), PROTOCOL, /Reason String twice/],
+  ['a property twice', 5, packet(0x30, ...str('t'), ...props(0x02, 0, 0, 0, 1, 0x02, 0, 0, 0, 2)), PROTOCOL, /messageExpiryInterval twice/],
+  ['a property not allowed on PUBLISH', 5, packet(0x30, ...str('t'), ...props(0x21, 0, 5)), MALFORMED, /receiveMaximum is not allowed on PUBLISH/],
+  ['a property not allowed on CONNACK', 5, packet(0x20, 0, 0, ...props(0x23, 0, 1)), MALFORMED, /topicAlias is not allowed on CONNACK/],
+  ['a property not allowed on DISCONNECT', 5, packet(0xe0, 0, ...props(0x23, 0, 1)), MALFORMED, /topicAlias is not allowed on DISCONNECT/],
+  ['Reason String twice on PUBACK', 5, packet(0x40, 0, 1, 0, ...props(0x1f, ...str('a'), 0x1f, ...str('b'))), PROTOCOL, /reasonString twice/],
   ['an unknown property', 5, packet(0x30, ...str('t'), ...props(0x7f, 0)), MALFORMED, /unknown property 0x7f/],
   ['a property identifier longer than four bytes', 5, packet(0x30, ...str('t'), ...props(0x80, 0x80, 0x80, 0x80, 0x01)), MALFORMED, /longer than four bytes/],
-  ['Topic Alias 0', 5, packet(0x30, ...str('t'), ...props(0x23, 0, 0)), PROTOCOL, /Topic Alias 0/],
-  ['Subscription Identifier 0', 5, packet(0x30, ...str('t'), ...props(0x0b, 0)), PROTOCOL, /Subscription Identifier 0/],
-  ['Receive Maximum 0', 5, packet(0x20, 0, 0, ...props(0x21, 0, 0)), PROTOCOL, /Receive Maximum 0/],
-  ['Maximum Packet Size 0', 5, packet(0x20, 0, 0, ...props(0x27, 0, 0, 0, 0)), PROTOCOL, /Maximum Packet Size 0/],
-  ['Maximum QoS 2', 5, packet(0x20, 0, 0, ...props(0x24, 2)), PROTOCOL, /Maximum QoS 2/],
-  ['Retain Available 2', 5, packet(0x20, 0, 0, ...props(0x25, 2)), PROTOCOL, /Retain Available 2/],
-  ['a Response Topic with a wildcard', 5, packet(0x30, ...str('t'), ...props(0x08, ...str('r/#'))), PROTOCOL, /Response Topic with a wildcard/],
-  ['a Reason String that is not UTF-8', 5, packet(0x40, 0, 1, 0x10, ...props(0x1f, ...str([0xc3]))), MALFORMED, /Reason String is not valid UTF-8/],
-  ['a User Property name with U+0000', 5, packet(0xe0, 0, ...props(0x26, ...str([0]), ...str('v'))), MALFORMED, /User Property name holds U\+0000/],
+  ['Topic Alias 0', 5, packet(0x30, ...str('t'), ...props(0x23, 0, 0)), PROTOCOL, /topicAlias 0/],
+  ['Subscription Identifier 0', 5, packet(0x30, ...str('t'), ...props(0x0b, 0)), PROTOCOL, /subscriptionIdentifier 0/],
+  ['Receive Maximum 0', 5, packet(0x20, 0, 0, ...props(0x21, 0, 0)), PROTOCOL, /receiveMaximum 0/],
+  ['Maximum Packet Size 0', 5, packet(0x20, 0, 0, ...props(0x27, 0, 0, 0, 0)), PROTOCOL, /maximumPacketSize 0/],
+  ['Maximum QoS 2', 5, packet(0x20, 0, 0, ...props(0x24, 2)), PROTOCOL, /maximumQoS 2/],
+  ['Retain Available 2', 5, packet(0x20, 0, 0, ...props(0x25, 2)), PROTOCOL, /retainAvailable 2/],
+  ['a Response Topic with a wildcard', 5, packet(0x30, ...str('t'), ...props(0x08, ...str('r/#'))), PROTOCOL, /responseTopic with a wildcard/],
+  ['a Reason String that is not UTF-8', 5, packet(0x40, 0, 1, 0x10, ...props(0x1f, ...str([0xc3]))), MALFORMED, /reasonString is not valid UTF-8/],
+  ['a User Property name with U+0000', 5, packet(0xe0, 0, ...props(0x26, ...str([0]), ...str('v'))), MALFORMED, /userProperties name holds U\+0000/],
   ['a property block longer than the packet', 5, packet(0x40, 0, 1, 0, 9, 0x1f), MALFORMED, /ends inside its properties/],
-  ['a property value cut short', 5, packet(0x20, 0, 0, ...props(0x27, 0, 0)), MALFORMED, /ends inside its Maximum Packet Size/],
-  ['Correlation Data longer than the block', 5, packet(0x30, ...str('t'), ...props(0x09, 0, 5, 1)), MALFORMED, /ends inside its Correlation Data/],
+  ['a property value cut short', 5, packet(0x20, 0, 0, ...props(0x27, 0, 0)), MALFORMED, /ends inside its maximumPacketSize/],
+  ['Correlation Data longer than the block', 5, packet(0x30, ...str('t'), ...props(0x09, 0, 5, 1)), MALFORMED, /ends inside its correlationData/],
 ]
 
 describe('the wire check refuses what a server must not send', () => {
@@ -143,16 +143,91 @@ describe('the wire check lets through what brokers send', () => {
     expect(() => check(new Uint8Array(generate(wire, { protocolVersion: version })), version)).not.toThrow()
   })
 
+  it('reads the 3.1.1 CONNACK with which a 3.1.1 broker refuses an MQTT 5 CONNECT (return code 1, no properties)', () => {
+    expect(check(packet(0x20, 0, 1), 5)).toEqual({ cmd: 'connack', sessionPresent: false, reasonCode: 1 })
+  })
+
   it('takes the short forms of MQTT 5 acknowledgements: no reason code, or a reason code without properties', () => {
     for (const bytes of [packet(0x40, 0, 1), packet(0x50, 0, 1, 0x10), packet(0x62, 0, 1), packet(0xe0), packet(0xe0, 0x04), packet(0xf0)]) {
       expect(() => check(bytes, 5)).not.toThrow()
     }
   })
 
-  it('reads every well-formed UTF-8 form, from one byte to four, and notes a wildcard', () => {
-    const text = 'aé€𝄞\u{10FFFF}\u{D7FF}\u{E000}'
-    const bytes = new TextEncoder().encode(text)
-    expect(checkUtf8(bytes, 0, bytes.length, 'topic')).toEqual({ length: bytes.length, wildcard: false })
-    expect(checkUtf8(new TextEncoder().encode('a/+/b'), 0, 5, 'topic').wildcard).toBe(true)
+  it('reads every well-formed UTF-8 form, from one byte to four, and notes a wildcard and characters past ASCII', () => {
+    const kind = (s: string) => {
+      const bytes = new TextEncoder().encode(s)
+      return checkUtf8(bytes, 0, bytes.length, 'topic')
+    }
+    expect(kind('aé€𝄞\u{10FFFF}\u{D7FF}\u{E000}')).toBe(NON_ASCII)
+    expect(kind('a/+/b')).toBe(WILDCARD)
+    expect(kind('é/#')).toBe(WILDCARD | NON_ASCII)
+    expect(kind('#/é')).toBe(WILDCARD | NON_ASCII)
+    expect(kind('plain/ascii')).toBe(0)
+  })
+})
+
+/**
+ * mqtt-packet's parser is the independent reference: on every packet a broker may send, our
+ * reader must give what it gives (its Buffers read as bytes, its bookkeeping fields left aside).
+ */
+function theirs(bytes: Uint8Array, version: ProtocolVersion): unknown {
+  let out: unknown
+  const reader = parser({ protocolVersion: version })
+  reader.on('packet', (p) => (out = p))
+  reader.on('error', (err) => (out = err))
+  reader.parse(Buffer.from(bytes))
+  return plain(out)
+}
+
+/** Buffers as plain bytes; mqtt-packet's length and unused topic/payload fields dropped. */
+function plain(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Uint8Array.from(value)
+  if (Array.isArray(value)) return value.map(plain)
+  if (value === null || typeof value !== 'object' || value instanceof Error) return value
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'length' || (v === null && (k === 'topic' || k === 'payload'))) continue
+    out[k] = plain(v)
+  }
+  return out
+}
+
+describe('the reader gives what mqtt-packet gives', () => {
+  it.each(valid)('reads an MQTT %i %o as mqtt-packet does', (version, wire) => {
+    const bytes = new Uint8Array(generate(wire, { protocolVersion: version }))
+    const ours = plain(check(bytes, version)) as Record<string, unknown>
+    const reference = theirs(bytes, version) as Record<string, unknown>
+    // mqtt-packet keeps retain/qos/dup on every packet; ours only on PUBLISH, where they mean something.
+    if (reference.cmd !== 'publish') for (const k of ['retain', 'qos', 'dup']) delete reference[k]
+    expect(ours).toEqual(reference)
+  })
+
+  it('agrees with mqtt-packet on 3,000 random corruptions of valid packets: whatever ours reads, it reads too, the same', () => {
+    let seed = 7
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648
+      return seed % n
+    }
+    let read = 0
+    for (let i = 0; i < 3000; i++) {
+      const [version, wire] = valid[random(valid.length)] as [ProtocolVersion, WirePacket]
+      const bytes = new Uint8Array(generate(wire, { protocolVersion: version }))
+      // Change one body byte: lengths, ids, codes, property ids and text all get hit.
+      const at = 2 + random(Math.max(1, bytes.length - 2))
+      if (at < bytes.length) bytes[at] = random(256)
+      let ours: unknown
+      try {
+        ours = check(bytes, version)
+      } catch (err) {
+        expect(err).toBeInstanceOf(ProtocolError)
+        continue
+      }
+      read++
+      const reference = theirs(bytes, version) as Record<string, unknown>
+      expect(reference).not.toBeInstanceOf(Error)
+      if (reference.cmd !== 'publish') for (const k of ['retain', 'qos', 'dup']) delete reference[k]
+      expect(plain(ours)).toEqual(reference)
+    }
+    expect(read).toBeGreaterThan(300)
   })
 })
