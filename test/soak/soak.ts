@@ -11,7 +11,9 @@ import type { FromInfra, Side, SideAudit, ToInfra } from './infra.js'
  * infra.ts, which runs in a child process). Every `sampleSeconds` it reads, after a full garbage
  * collection, what this process holds: heap, timers, sockets, all active handles, and the
  * clients' listeners. It fails if any of them keeps growing (see `judge`), if a publish is
- * rejected, or if the wire shows the clients lost, or delivered twice, a QoS 1/2 message.
+ * rejected, or if the wire shows a client lost a QoS 1/2 message, or delivered one more or less
+ * often than the wire allows (see delivery-audit.ts). What the wire shows the broker lost is
+ * reported beside (see brokerLosses).
  * Everything is bounded: the run by `seconds`, each wait below by its own limit.
  */
 export interface SoakOptions {
@@ -285,9 +287,17 @@ function auditFailures(side: Side, audit: SideAudit): string[] {
   if (audit.lost.byClient > 0) failures.push(`${side}: lost ${audit.lost.byClient} QoS 1/2 messages the wire shows it had, e.g. ${audit.examples.join(', ')}`)
   if (audit.overBound > 0) failures.push(`${side}: delivered ${audit.overBound} messages more often than the wire allows (QoS 2 twice), e.g. ${audit.examples.join(', ')}`)
   if (audit.underBound > 0) failures.push(`${side}: delivered ${audit.underBound} messages less often than it acknowledged them, e.g. ${audit.examples.join(', ')}`)
-  const byBroker = audit.lost.neverSent + audit.lost.idReused + audit.lost.notResent + audit.lost.sessionLost
-  if (byBroker > 0) failures.push(`${side}: ${byBroker} acknowledged QoS 1/2 messages never delivered, the broker's doing by the wire (${JSON.stringify(audit.lost)})`)
   return failures
+}
+
+/**
+ * Messages the wire shows the broker lost: never sent, or sent only on a packet id still in
+ * flight, which the client must then not deliver (MQTT 3.1.1 §2.3.1, §4.3.3). Reported, not
+ * failed, as in the chaos test: aedes 1.2 does this a few times in 10 minutes of cuts (7 of
+ * 47,596 in the first 10-minute run), so failing on it would fail the soak for the broker's bugs.
+ */
+function brokerLosses(audit: SideAudit): number {
+  return audit.lost.neverSent + audit.lost.idReused + audit.lost.notResent + audit.lost.sessionLost
 }
 
 function median(values: number[]): number {
@@ -316,7 +326,7 @@ function summary(r: SoakReport): string {
     `soak ${r.passed ? 'PASSED' : 'FAILED'}: heap ${mib(heaps[0] ?? 0)} -> ${mib(heaps.at(-1) ?? 0)} (max ${mib(Math.max(...heaps))}); ` +
     `timers ${span('timers')}, sockets ${span('sockets')}, listeners ${span('listeners')}; ` +
     `sent q0 ${r.sent[0]} q1 ${r.sent[1]} q2 ${r.sent[2]}, received q0 ${r.received[0]} q1 ${r.received[1]} q2 ${r.received[2]}; ` +
-    `QoS 1/2 not delivered a ${lost('a')} b ${lost('b')}; QoS 2 delivered twice a ${r.audits.a.duplicates.qos2} b ${r.audits.b.duplicates.qos2}, ` +
+    `QoS 1/2 not delivered a ${lost('a')} b ${lost('b')} (the broker's doing by the wire: a ${brokerLosses(r.audits.a)} b ${brokerLosses(r.audits.b)}); QoS 2 delivered twice a ${r.audits.a.duplicates.qos2} b ${r.audits.b.duplicates.qos2}, ` +
     `within the broker's re-sent flows (a ${r.audits.a.brokerResends} b ${r.audits.b.brokerResends}); ` +
     `cuts a ${r.cuts.a} b ${r.cuts.b}, reconnects a ${r.reconnects.a} b ${r.reconnects.b}; rejected ${r.rejected}, rounds skipped ${r.skipped}, stream dropped ${r.streamDropped}`
   )
