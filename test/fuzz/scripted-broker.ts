@@ -160,10 +160,14 @@ export class ScriptedBroker {
         return
       }
       case 'pubrel': {
-        const payload = this.qos2.get(packet.messageId as number)
-        this.qos2.delete(packet.messageId as number)
-        this.ack(socket, { cmd: 'pubcomp', messageId: packet.messageId as number }, () => {
-          if (payload !== undefined) this.publishVerdicts.set(payload, 'accepted')
+        // The message stays known until its PUBCOMP actually goes out: a PUBCOMP lost with its
+        // socket is answered again when the client sends PUBREL again on the next one.
+        const id = packet.messageId as number
+        const payload = this.qos2.get(id)
+        this.ack(socket, { cmd: 'pubcomp', messageId: id }, () => {
+          if (payload === undefined) return
+          this.qos2.delete(id)
+          this.publishVerdicts.set(payload, 'accepted')
         })
         return
       }

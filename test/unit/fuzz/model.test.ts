@@ -93,6 +93,11 @@ describe('MqttClient against a faulty scripted broker', () => {
     expect(result.problems, report(ONE_SEED ?? 1, result)).toEqual([])
   })
 
+  it('replays seed 2062 cleanly: a QoS 2 publish whose PUBCOMP went down with its socket completes on the PUBCOMP that answers its PUBREL sent again', async () => {
+    const result = await run(2062)
+    expect(result.problems, report(2062, result)).toEqual([])
+  })
+
   it(`replays seed ${ITERATOR_SEED} cleanly: an iterator that joined a pending subscription the broker refused fails with the refusal (it once hung)`, async () => {
     const result = await run(ITERATOR_SEED)
     expect(result.problems, report(ITERATOR_SEED, result)).toEqual([])
