@@ -136,6 +136,8 @@ const USE_ANOTHER_SERVER = 0x9c
 const SERVER_MOVED = 0x9d
 /** DISCONNECT reason we send when the broker uses a topic alias we never gave it or cannot take. */
 const TOPIC_ALIAS_INVALID = 0x94
+/** DISCONNECT reason for a broker that broke a rule no more specific reason names. */
+const PROTOCOL_ERROR = 0x82
 /** DISCONNECT reason we send when the broker leaves more QoS 2 messages unreleased than we announced we take. */
 const RECEIVE_MAXIMUM_EXCEEDED = 0x93
 /** PUBREL and PUBCOMP reason (MQTT 5): the packet id named is not one we know. */
@@ -714,7 +716,7 @@ export class Protocol<Op> {
       // A broker bug; the next connection starts afresh.
       const alias = packet.properties?.topicAlias
       const why = alias === undefined ? 'a PUBLISH with no topic and no topic alias' : `topic alias ${alias}, which it never set or is over our maximum`
-      return this.refuseBroker(new ProtocolError(`Protocol error from broker: ${why}`, { reasonCode: TOPIC_ALIAS_INVALID }))
+      return this.refuseBroker(new ProtocolError(`Protocol error from broker: ${why}`, { reasonCode: alias === undefined ? PROTOCOL_ERROR : TOPIC_ALIAS_INVALID }))
     }
     packet.topic = topic
     const id = packet.messageId as number

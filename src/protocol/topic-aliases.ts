@@ -24,7 +24,8 @@ export class TopicAliases {
   /** An incoming PUBLISH's topic, learning or applying its alias; undefined if the alias is invalid. */
   resolve(packet: IncomingPublishPacket): string | undefined {
     const alias = packet.properties?.topicAlias
-    if (alias === undefined) return packet.topic
+    // An empty topic is allowed only with an alias to stand for it (MQTT 5 §3.3.2.1).
+    if (alias === undefined) return packet.topic === '' ? undefined : packet.topic
     if (alias < 1 || alias > this.ourMaximum) return undefined
     if (packet.topic !== '') {
       this.incoming.set(alias, packet.topic)

@@ -2478,3 +2478,26 @@ describe('incoming QoS 2 state is bounded', () => {
     expect(p.stats.awaitingRelease).toBe(2)
   })
 })
+
+describe('what is not a quirk or a violation', () => {
+  it('gives no warning for a QoS 1 PUBACK, nor for a QoS 2 flow of PUBREC and PUBCOMP', () => {
+    const p = connected()
+    p.publish(1, pub('a', 1), 1)
+    p.publish(2, pub('b', 2), 1)
+    const actions = [
+      ...p.packetReceived({ cmd: 'puback', messageId: 1 }, 2),
+      ...p.packetReceived({ cmd: 'pubrec', messageId: 2 }, 2),
+      ...p.packetReceived({ cmd: 'pubcomp', messageId: 2 }, 3),
+    ]
+    expect(settled(actions)).toHaveLength(2)
+    expect(actions.filter((a) => a.type === 'warning')).toEqual([])
+  })
+
+  it('refuses an MQTT 5 PUBLISH with neither a topic nor a topic alias with DISCONNECT 0x82, delivering nothing', () => {
+    const p = connected5({ topicAliasMaximum: 5 })
+    const actions = p.packetReceived({ ...incoming(0), topic: '' }, 1)
+    expect(messages(actions)).toEqual([])
+    expect(sent(actions)).toEqual([{ cmd: 'disconnect', reasonCode: 0x82 }])
+    expect(closes(actions)[0]?.error?.message).toBe('Protocol error from broker: a PUBLISH with no topic and no topic alias')
+  })
+})
