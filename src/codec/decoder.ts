@@ -53,7 +53,8 @@ export class Decoder {
   /** Decodes every whole packet in buf; returns the offset of the first byte not consumed. */
   private drain(buf: Uint8Array, out: IncomingPacket[]): number {
     let offset = 0
-    while (offset < buf.length) {
+    // What is left holds no whole header at the latest once nothing is left: that ends the loop.
+    for (;;) {
       const header = readHeader([buf.subarray(offset)], buf.length - offset)
       if (header === undefined) break
       const end = offset + this.checkSize(header)
@@ -90,7 +91,6 @@ interface Header {
 
 /** Reads the fixed header across chunks: undefined when more bytes are needed. */
 function readHeader(chunks: readonly Uint8Array[], available: number): Header | undefined {
-  if (available < 2) return undefined
   let remaining = 0
   let multiplier = 1
   let index = 1

@@ -28,11 +28,10 @@ import type {
 export function readPacket(bytes: Uint8Array, bodyStart: number, version: ProtocolVersion): IncomingPacket {
   const first = bytes[0] as number
   const type = first >> 4
-  const name = PACKET_NAMES[type] as string
-  if (!SENT_BY_SERVERS.includes(type) || (version === 4 && type >= DISCONNECT)) {
-    if (type === 0 || (version === 4 && type === AUTH)) throw malformed(`unknown packet type ${type}`)
-    throw forbidden(`a server must not send ${name}`)
-  }
+  // Type 0 is reserved, and so is 15 on 3.1.1 (it became AUTH in MQTT 5).
+  if (type === 0 || (type === AUTH && version === 4)) throw malformed(`unknown packet type ${type}`)
+  const name = PACKET_NAMES[type - 1] as string
+  if (!SENT_BY_SERVERS.includes(type) || (version === 4 && type === DISCONNECT)) throw forbidden(`a server must not send ${name}`)
   checkFlags(type, first & 0x0f, name)
   const reader = new Reader(bytes, bodyStart, name)
   const packet = (BODIES[type] as Body)(reader, version, first)
@@ -48,7 +47,8 @@ const UNSUBACK = 11
 const DISCONNECT = 14
 const AUTH = 15
 
-const PACKET_NAMES = ['reserved', 'CONNECT', 'CONNACK', 'PUBLISH', 'PUBACK', 'PUBREC', 'PUBREL', 'PUBCOMP', 'SUBSCRIBE', 'SUBACK', 'UNSUBSCRIBE', 'UNSUBACK', 'PINGREQ', 'PINGRESP', 'DISCONNECT', 'AUTH']
+/** The name of each packet type from 1 (CONNECT), at index type - 1. */
+const PACKET_NAMES = ['CONNECT', 'CONNACK', 'PUBLISH', 'PUBACK', 'PUBREC', 'PUBREL', 'PUBCOMP', 'SUBSCRIBE', 'SUBACK', 'UNSUBSCRIBE', 'UNSUBACK', 'PINGREQ', 'PINGRESP', 'DISCONNECT', 'AUTH']
 
 /** Packet types a server may send; DISCONNECT and AUTH only on MQTT 5. */
 const SENT_BY_SERVERS = [2, 3, 4, 5, 6, 7, 9, 11, 13, 14, 15]
@@ -57,8 +57,9 @@ function malformed(message: string): ProtocolError {
   return new ProtocolError(`Malformed packet from broker: ${message}`, { reasonCode: 0x81 })
 }
 
+/** Reason code 0x82 (Protocol Error), a ProtocolError's default. */
 function forbidden(message: string): ProtocolError {
-  return new ProtocolError(`Protocol error from broker: ${message}`, { reasonCode: 0x82 })
+  return new ProtocolError(`Protocol error from broker: ${message}`)
 }
 
 /** Fixed-header flags (§2.1.3): PUBLISH carries DUP, QoS and RETAIN; PUBREL must be 0010; the rest 0000. */
@@ -91,7 +92,7 @@ const BODIES: Record<number, Body> = {
   [CONNACK]: (r, version) => {
     const flags = r.byte('acknowledge flags')
     if (flags > 1) throw malformed('CONNACK with reserved acknowledge flag bits set')
-    const code = r.byte('reason code')
+    const code = r.byte(REASON_CODE)
     if (version === 4) {
       if (!CONNACK_CODES_V4.includes(code)) throw malformed(`CONNACK return code ${code}`)
       return { cmd: 'connack', sessionPresent: flags === 1, returnCode: code }
@@ -118,16 +119,17 @@ const BODIES: Record<number, Body> = {
   6: ack,
   7: ack,
   [SUBACK]: (r, version) => {
-    const packet: SubackPacket = { cmd: 'suback', messageId: r.packetId(), granted: [] }
-    if (version === 5) setProperties(packet, r.properties(SUBACK))
-    packet.granted = r.codes('return code', version === 5 ? SUBACK_CODES : SUBACK_CODES_V4)
+    const messageId = r.packetId()
+    const properties = version === 5 ? r.properties(SUBACK) : undefined
+    const packet: SubackPacket = { cmd: 'suback', messageId, granted: r.codes('return code', version === 5 ? SUBACK_CODES : SUBACK_CODES_V4) }
+    setProperties(packet, properties)
     return packet
   },
   [UNSUBACK]: (r, version) => {
     const packet: UnsubackPacket = { cmd: 'unsuback', messageId: r.packetId() }
     if (version === 4) return packet
     setProperties(packet, r.properties(UNSUBACK))
-    packet.granted = r.codes('reason code', UNSUBACK_CODES)
+    packet.granted = r.codes(REASON_CODE, UNSUBACK_CODES)
     return packet
   },
   13: () => ({ cmd: 'pingresp' }),
@@ -145,6 +147,9 @@ const BODIES: Record<number, Body> = {
 
 const EMPTY = new Uint8Array(0)
 
+/** The field's name in error messages, one for every packet that has it. */
+const REASON_CODE = 'reason code'
+
 /** PUBACK, PUBREC, PUBREL, PUBCOMP: a packet id, then on MQTT 5 an optional reason code (0 when left out) and properties. */
 function ack(r: Reader, version: ProtocolVersion, first: number): AckPacket {
   const type = first >> 4
@@ -158,7 +163,7 @@ function ack(r: Reader, version: ProtocolVersion, first: number): AckPacket {
 /** MQTT 5: a reason code and a property block, each left out when the packet ends before it. */
 function reasonAndProperties(r: Reader, packet: { reasonCode?: number; properties?: object }, type: number, codes: number[]): void {
   if (r.atEnd()) return
-  const code = r.byte('reason code')
+  const code = r.byte(REASON_CODE)
   if (!codes.includes(code)) throw malformed(`${r.packet} reason code 0x${code.toString(16)}`)
   packet.reasonCode = code
   if (!r.atEnd()) setProperties(packet, r.properties(type))
@@ -313,6 +318,7 @@ class Reader {
     found[key] = earlier === undefined ? value : ([] as unknown[]).concat(earlier, value)
   }
 
+  /** One property's value, of any kind but 'pair' (a user property, which property() reads). */
   private value(rule: PropertyRule): unknown {
     switch (rule.kind) {
       case 'flag': {
@@ -338,7 +344,7 @@ class Reader {
         this.pos += length
         return this.bytes.slice(this.pos - length, this.pos)
       }
-      default: {
+      case 'string': {
         const value = this.string(rule.key)
         if (rule.key === 'responseTopic' && /[+#]/.test(value)) throw forbidden(`${this.packet} responseTopic with a wildcard`)
         return value

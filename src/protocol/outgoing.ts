@@ -48,8 +48,12 @@ export class Outgoing<Op> {
   private readonly queue = new Fifo<Entry<Op>>()
   private readonly inflight = new InFlight<Entry<Op>>()
   private publishesInFlight = 0
-  /** The packet id of the entry written last, which a broker's DISCONNECT may blame. */
-  private lastSentId: number | undefined
+  /**
+   * The packet id of the entry written last, which a broker's DISCONNECT may blame; 0 (no packet's
+   * id) when there is none. Once that entry is acknowledged, nothing is in flight under the id
+   * until a new entry is written under it, which makes it the last written again.
+   */
+  private lastSentId = 0
 
   constructor(private readonly queueLimit: number) {}
 
@@ -100,7 +104,7 @@ export class Outgoing<Op> {
       if (isPublish(head) && head.packet.qos === 0) {
         this.queue.shift()
         // Written last now, so no entry in flight is to blame for what the broker says next.
-        this.lastSentId = undefined
+        this.lastSentId = 0
         sink.done(head, sink.send(head.packet))
         continue
       }
@@ -151,17 +155,16 @@ export class Outgoing<Op> {
    * the connection over it, and sending it again would only close the next one too.
    */
   takeLastSent(): Entry<Op> | undefined {
-    const id = this.lastSentId
-    const entry = id === undefined ? undefined : this.inflight.get(id)
-    if (id === undefined || !entry || (isPublish(entry) && entry.pubrec)) return undefined
-    this.take(id, entry)
+    const entry = this.inflight.get(this.lastSentId)
+    // A QoS 2 publish past PUBREC was taken by the broker already: its PUBLISH is not to blame.
+    if (!entry || entry.pubrec) return undefined
+    this.take(this.lastSentId, entry)
     return entry
   }
 
   private take(id: number, entry: Entry<Op>): void {
     this.inflight.delete(id)
     if (isPublish(entry)) this.publishesInFlight--
-    if (this.lastSentId === id) this.lastSentId = undefined
   }
 
   /**
@@ -187,9 +190,8 @@ export class Outgoing<Op> {
 
   /** A SUBACK or UNSUBACK came: the entry it answers, out of flight, or undefined. */
   acknowledgeSubscription(kind: 'subscribe' | 'unsubscribe', id: number): SubscriptionEntry<Op> | undefined {
-    const entry = this.inflight.get(id)
-    if (!entry || isPublish(entry) || entry.packet.cmd !== kind) return undefined
-    this.take(id, entry)
+    const entry = this.awaitedSubscription(kind, id)
+    if (entry) this.take(id, entry)
     return entry
   }
 
@@ -198,7 +200,7 @@ export class Outgoing<Op> {
     const all = [...this.inflight.entries()].map(([, entry]) => entry)
     this.inflight.clear()
     this.publishesInFlight = 0
-    this.lastSentId = undefined
+    this.lastSentId = 0
     return all.concat(this.queue.drain())
   }
 }

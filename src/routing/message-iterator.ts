@@ -27,8 +27,6 @@ export interface BufferPolicy {
   filter: string
 }
 
-const UNBOUNDED: BufferPolicy = { limit: Infinity, overflow: 'drop-oldest', filter: '' }
-
 /**
  * An async iterator fed by pushes: messages wait in order until the consumer pulls them, up to the
  * policy's limit. It ends when end() is called (after the waiting messages are read) and throws
@@ -43,7 +41,8 @@ export class MessageIterator<M> implements MessageStream<M>, Subscriber<M> {
 
   constructor(
     private readonly onReturn: () => void,
-    private readonly policy: BufferPolicy = UNBOUNDED,
+    /** Without one, every message waits, however many. */
+    private readonly policy?: BufferPolicy,
   ) {}
 
   /** An iterator that throws `error` at its first read: for a stream whose arguments were refused. */
@@ -65,21 +64,22 @@ export class MessageIterator<M> implements MessageStream<M>, Subscriber<M> {
     if (this.done) return
     const waiter = this.waiting.shift()
     if (waiter) return waiter.resolve({ value: message, done: false })
-    if (this.buffer.length < this.policy.limit) return void this.buffer.push(message)
+    const policy = this.policy
+    if (!policy || this.buffer.length < policy.limit) return void this.buffer.push(message)
     this.droppedCount++
-    if (this.policy.overflow === 'drop-oldest') {
+    if (policy.overflow === 'drop-oldest') {
       this.buffer.shift()
       this.buffer.push(message)
-    } else if (this.policy.overflow === 'error') {
+    } else if (policy.overflow === 'error') {
       // Unlike fail(), what waits is kept: the consumer reads it, then learns where the gap is.
-      this.error = new BufferOverflowError(this.policy.filter, this.policy.limit)
+      this.error = new BufferOverflowError(policy.filter, policy.limit)
       this.done = true
       this.onReturn()
     }
   }
 
+  /** Once done, nobody waits (next() waits only before), so ending again changes nothing. */
   end(): void {
-    if (this.done) return
     this.done = true
     for (const waiter of this.waiting.splice(0)) waiter.resolve({ value: undefined, done: true })
   }

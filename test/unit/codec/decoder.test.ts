@@ -94,3 +94,69 @@ describe('Decoder errors', () => {
     expect(pushError(d, new Uint8Array([0x80, 0x80, 0x01])).message).toMatch(/Malformed remaining length/)
   })
 })
+
+describe('Decoder errors carry the DISCONNECT reason an MQTT 5 client sends', () => {
+  it('refuses a packet over the size limit with 0x95 (Packet too large), from its header alone', () => {
+    const bytes = publish('t', 'abc')
+    const err = pushError(decoder(bytes.length - 1), bytes.subarray(0, 2))
+    expect(err.reasonCode).toBe(0x95)
+    expect(err.message).toBe(`Packet of ${bytes.length} bytes exceeds the limit of ${bytes.length - 1} bytes`)
+  })
+
+  it('refuses a packet over the size limit with 0x95 when its header arrives across frames', () => {
+    const d = decoder(100)
+    expect(d.push(new Uint8Array([0x30, 0xff]))).toEqual([])
+    const err = pushError(d, new Uint8Array([0x01]))
+    expect(err.reasonCode).toBe(0x95)
+    expect(err.message).toBe('Packet of 258 bytes exceeds the limit of 100 bytes')
+  })
+
+  it('refuses a remaining length of more than four bytes with 0x81 (Malformed Packet)', () => {
+    const err = pushError(decoder(), new Uint8Array([0x30, 0x80, 0x80, 0x80, 0x80, 0x01]))
+    expect(err.reasonCode).toBe(0x81)
+    expect(err.message).toBe('Malformed remaining length')
+  })
+
+  it('refuses a remaining length of more than four bytes split across frames with 0x81', () => {
+    const d = decoder()
+    expect(d.push(new Uint8Array([0x30, 0x80, 0x80]))).toEqual([])
+    const err = pushError(d, new Uint8Array([0x80, 0x80, 0x01]))
+    expect(err.reasonCode).toBe(0x81)
+  })
+})
+
+describe('Decoder at frame edges', () => {
+  it('keeps a lone first byte until its length arrives, then reads the packet', () => {
+    const d = decoder()
+    expect(d.push(new Uint8Array([0xd0]))).toEqual([])
+    expect(d.pendingBytes).toBe(1)
+    expect(d.push(new Uint8Array([0x00]))).toEqual([{ cmd: 'pingresp' }])
+    expect(d.pendingBytes).toBe(0)
+  })
+
+  it('reads packets that end exactly at a frame end, one frame after another', () => {
+    const d = decoder()
+    expect(d.push(new Uint8Array([0xd0, 0x00, 0xd0, 0x00]))).toEqual([{ cmd: 'pingresp' }, { cmd: 'pingresp' }])
+    expect(d.pendingBytes).toBe(0)
+    expect(d.push(new Uint8Array([0xd0, 0x00]))).toEqual([{ cmd: 'pingresp' }])
+    expect(d.pendingBytes).toBe(0)
+  })
+})
+
+describe('Decoder lengths', () => {
+  it('keeps a packet whose header came whole in the first frame but whose body did not, until the rest comes', () => {
+    const bytes = publish('topic', 'payload')
+    const d = decoder()
+    expect(d.push(bytes.subarray(0, 6))).toEqual([])
+    expect(d.pendingBytes).toBe(6)
+    const [packet] = d.push(bytes.subarray(6)) as IncomingPublishPacket[]
+    expect(packet?.topic).toBe('topic')
+    expect(d.pendingBytes).toBe(0)
+  })
+
+  it('reads a remaining length of four bytes, the most there is: 268,435,455 is refused as too large, not as malformed', () => {
+    const err = pushError(decoder(), new Uint8Array([0x30, 0xff, 0xff, 0xff, 0x7f]))
+    expect(err.reasonCode).toBe(0x95)
+    expect(err.message).toBe(`Packet of ${268_435_455 + 5} bytes exceeds the limit of ${1024 * 1024} bytes`)
+  })
+})

@@ -231,3 +231,132 @@ describe('the reader gives what mqtt-packet gives', () => {
     expect(read).toBeGreaterThan(300)
   })
 })
+
+describe('UTF-8 at the edges of each form', () => {
+  const topic = (bytes: number[]) => (check(packet(0x30, ...str(bytes)), 4) as { topic: string }).topic
+
+  /** [code point, its UTF-8 bytes]: the first and last of each length, and either side of the surrogates. */
+  const edges: Array<[number, number[]]> = [
+    [0x80, [0xc2, 0x80]],
+    [0x7ff, [0xdf, 0xbf]],
+    [0x800, [0xe0, 0xa0, 0x80]],
+    [0xd7ff, [0xed, 0x9f, 0xbf]],
+    [0xe000, [0xee, 0x80, 0x80]],
+    [0xffff, [0xef, 0xbf, 0xbf]],
+    [0x10000, [0xf0, 0x90, 0x80, 0x80]],
+    [0x10ffff, [0xf4, 0x8f, 0xbf, 0xbf]],
+  ]
+
+  const named = edges.map(([codePoint, bytes]) => [codePoint.toString(16).toUpperCase().padStart(4, '0'), codePoint, bytes] as const)
+
+  it.each(named)('reads U+%s back from its UTF-8 bytes', (_hex, codePoint, bytes) => {
+    expect(topic(bytes)).toBe(String.fromCodePoint(codePoint))
+    expect(checkUtf8(Uint8Array.from(bytes), 0, bytes.length, 'topic')).toBe(NON_ASCII)
+  })
+
+  /** [what is wrong, bytes]: each exactly one would-be character, so no length check hides it. */
+  const invalid: Array<[string, number[]]> = [
+    ['C0 lead (overlong)', [0xc0, 0x80]],
+    ['C1 lead (overlong)', [0xc1, 0xbf]],
+    ['C1 lead before two continuations', [0xc1, 0x80, 0x80]],
+    ['C1 lead before three continuations', [0xc1, 0x80, 0x80, 0x80]],
+    ['three continuation bytes', [0x80, 0x80, 0x80]],
+    ['four continuation bytes', [0x80, 0x80, 0x80, 0x80]],
+    ['overlong three-byte form (E0 80 80)', [0xe0, 0x80, 0x80]],
+    ['overlong three-byte form of U+07FF (E0 9F BF)', [0xe0, 0x9f, 0xbf]],
+    ['overlong four-byte form (F0 80 80 80)', [0xf0, 0x80, 0x80, 0x80]],
+    ['overlong four-byte form of U+FFFF (F0 8F BF BF)', [0xf0, 0x8f, 0xbf, 0xbf]],
+    ['a code point past U+10FFFF (F4 90 80 80)', [0xf4, 0x90, 0x80, 0x80]],
+    ['F5 lead', [0xf5, 0x80, 0x80, 0x80]],
+    ['FF lead', [0xff, 0x80, 0x80, 0x80]],
+    ['a two-byte lead whose second byte is ASCII (C3 28)', [0xc3, 0x28]],
+    ['a three-byte lead whose second byte is ASCII (E2 28 A1)', [0xe2, 0x28, 0xa1]],
+    ['a surrogate (ED A0 80)', [0xed, 0xa0, 0x80]],
+  ]
+
+  it.each(invalid)('refuses %s', (_what, bytes) => {
+    const err = refusal(packet(0x30, ...str(bytes)), 4)
+    expect(err.reasonCode).toBe(MALFORMED)
+    expect(err.message).toBe('Malformed packet from broker: PUBLISH topic is not valid UTF-8')
+  })
+})
+
+describe('only topic names and Response Topic refuse wildcards', () => {
+  it('takes + and # in a Reason String and in a User Property name and value', () => {
+    const bytes = packet(0x40, 0, 1, 0x10, ...props(0x1f, ...str('a/+/#'), 0x26, ...str('+'), ...str('#')))
+    expect(check(bytes, 5)).toStrictEqual({
+      cmd: 'puback', messageId: 1, reasonCode: 0x10, properties: { reasonString: 'a/+/#', userProperties: { '+': '#' } },
+    })
+  })
+
+  it('takes + and # in a Content Type, but not in a Response Topic', () => {
+    const read = check(packet(0x30, ...str('t'), ...props(0x03, ...str('+/#'))), 5)
+    expect(read).toMatchObject({ properties: { contentType: '+/#' } })
+    const err = refusal(packet(0x30, ...str('t'), ...props(0x08, ...str('a/+'))), 5)
+    expect(err.reasonCode).toBe(PROTOCOL)
+    expect(err.message).toBe('Protocol error from broker: PUBLISH responseTopic with a wildcard')
+  })
+})
+
+describe('reason codes by version', () => {
+  it('refuses a 3.1.1 SUBACK with code 0x83, which only MQTT 5 has', () => {
+    const err = refusal(packet(0x90, 0, 1, 0x83), 4)
+    expect(err.reasonCode).toBe(MALFORMED)
+    expect(err.message).toBe('Malformed packet from broker: SUBACK return code 0x83')
+    expect(check(packet(0x90, 0, 1, 0, 0x83), 5)).toStrictEqual({ cmd: 'suback', messageId: 1, granted: [0x83] })
+  })
+})
+
+describe('an empty property block leaves no properties key', () => {
+  it.each<[string, Uint8Array, IncomingPacket]>([
+    ['PUBLISH', packet(0x30, ...str('t'), 0, 0x78), { cmd: 'publish', topic: 't', payload: Uint8Array.of(0x78), qos: 0, retain: false, dup: false }],
+    ['PUBACK', packet(0x40, 0, 1, 0x10, 0), { cmd: 'puback', messageId: 1, reasonCode: 0x10 }],
+    ['SUBACK', packet(0x90, 0, 2, 0, 1), { cmd: 'suback', messageId: 2, granted: [1] }],
+    ['UNSUBACK', packet(0xb0, 0, 2, 0, 0), { cmd: 'unsuback', messageId: 2, granted: [0] }],
+    ['CONNACK', packet(0x20, 1, 0, 0), { cmd: 'connack', sessionPresent: true, reasonCode: 0 }],
+    ['DISCONNECT', packet(0xe0, 0x8e, 0), { cmd: 'disconnect', reasonCode: 0x8e }],
+    ['AUTH', packet(0xf0, 0x18, 0), { cmd: 'auth', reasonCode: 0x18 }],
+  ])('reads an MQTT 5 %s with zero property bytes', (_name, bytes, expected) => {
+    expect(check(bytes, 5)).toStrictEqual(expected)
+  })
+})
+
+describe('refusals name the packet and the field in full', () => {
+  /** [what, version, bytes, the whole message] */
+  const messages: Array<[string, ProtocolVersion, Uint8Array, string]> = [
+    ['type 0', 4, packet(0x00), 'Malformed packet from broker: unknown packet type 0'],
+    ['type 15 on 3.1.1', 4, packet(0xf0), 'Malformed packet from broker: unknown packet type 15'],
+    ['DISCONNECT on 3.1.1', 4, packet(0xe0), 'Protocol error from broker: a server must not send DISCONNECT'],
+    ['CONNECT', 5, packet(0x10), 'Protocol error from broker: a server must not send CONNECT'],
+    ['UNSUBSCRIBE', 4, packet(0xa2, 0, 1, ...str('a')), 'Protocol error from broker: a server must not send UNSUBSCRIBE'],
+    ['an empty CONNACK', 4, packet(0x20), 'Malformed packet from broker: CONNACK ends inside its acknowledge flags'],
+    ['a CONNACK without its reason code', 5, packet(0x20, 0), 'Malformed packet from broker: CONNACK ends inside its reason code'],
+    ['a PUBLISH cut inside its topic length', 4, packet(0x30, 0), 'Malformed packet from broker: PUBLISH ends inside its topic length'],
+    ['an MQTT 5 PUBLISH without its property length', 5, packet(0x30, ...str('t')), 'Malformed packet from broker: PUBLISH ends inside its property length'],
+    [
+      'a property identifier longer than four bytes', 5, packet(0x30, ...str('t'), ...props(0x80, 0x80, 0x80, 0x80, 0x01)),
+      'Malformed packet from broker: PUBLISH property identifier longer than four bytes',
+    ],
+    [
+      'a User Property name with U+0000', 5, packet(0xe0, 0, ...props(0x26, ...str([0]), ...str('v'))),
+      'Malformed packet from broker: DISCONNECT userProperties name holds U+0000',
+    ],
+    [
+      'a User Property value with U+0000', 5, packet(0xe0, 0, ...props(0x26, ...str('n'), ...str([0x61, 0]))),
+      'Malformed packet from broker: DISCONNECT userProperties value holds U+0000',
+    ],
+    [
+      'a User Property value cut short', 5, packet(0xe0, 0, ...props(0x26, ...str('n'), 0)),
+      'Malformed packet from broker: DISCONNECT ends inside its userProperties value length',
+    ],
+    ['an UNSUBACK without reason codes', 5, packet(0xb0, 0, 1, 0), 'Malformed packet from broker: UNSUBACK without reason codes'],
+    ['an UNSUBACK reason code it does not have', 5, packet(0xb0, 0, 1, 0, 0x02), 'Malformed packet from broker: UNSUBACK reason code 0x2'],
+    ['an AUTH reason code it does not have', 5, packet(0xf0, 0x01), 'Malformed packet from broker: AUTH reason code 0x1'],
+    ['an AUTH with a property it may not carry', 5, packet(0xf0, 0x18, ...props(0x23, 0, 1)), 'Malformed packet from broker: topicAlias is not allowed on AUTH'],
+    ['a PUBCOMP with packet identifier 0', 4, packet(0x70, 0, 0), 'Protocol error from broker: PUBCOMP with packet identifier 0'],
+  ]
+
+  it.each(messages)('refuses %s', (_what, version, bytes, message) => {
+    expect(refusal(bytes, version).message).toBe(message)
+  })
+})

@@ -124,3 +124,90 @@ describe('Outgoing', () => {
     expect(out.takeLastSent()).toBeUndefined()
   })
 })
+
+describe('Outgoing acknowledgements find only what they answer', () => {
+  function unsubscribe(op: Op, topic: string): Entry<Op> {
+    return { op, packet: { cmd: 'unsubscribe', messageId: 0, unsubscriptions: [topic] }, pubrec: undefined }
+  }
+
+  /** A QoS 1 publish (id 1), a SUBSCRIBE (id 2) and an UNSUBSCRIBE (id 3), all in flight. */
+  function threeInFlight(): { out: Outgoing<Op>; sink: OutgoingSink<Op> } {
+    const out = new Outgoing<Op>(10)
+    const { sink } = recorder()
+    out.add(publish(1, 'p', 1))
+    out.add(subscribe(2, 's'))
+    out.add(unsubscribe(3, 'u'))
+    out.flush(20, sink)
+    expect(out.inFlight().map(([id, entry]) => [id, entry.op])).toEqual([[1, 1], [2, 2], [3, 3]])
+    return { out, sink }
+  }
+
+  it('awaitedSubscription gives the SUBSCRIBE or UNSUBSCRIBE of that kind under that id, and leaves it in flight', () => {
+    const { out } = threeInFlight()
+    expect(out.awaitedSubscription('subscribe', 2)?.op).toBe(2)
+    expect(out.awaitedSubscription('unsubscribe', 3)?.op).toBe(3)
+    expect(out.inFlightCount).toBe(3)
+  })
+
+  it('awaitedSubscription finds nothing under an unknown id, a publish\'s id, or an id of the other kind', () => {
+    const { out } = threeInFlight()
+    expect(out.awaitedSubscription('subscribe', 9)).toBeUndefined()
+    expect(out.awaitedSubscription('subscribe', 1)).toBeUndefined()
+    expect(out.awaitedSubscription('unsubscribe', 1)).toBeUndefined()
+    expect(out.awaitedSubscription('unsubscribe', 2)).toBeUndefined()
+    expect(out.awaitedSubscription('subscribe', 3)).toBeUndefined()
+  })
+
+  it('acknowledgeSubscription takes nothing out of flight for an unknown id, a publish\'s id, or the other kind', () => {
+    const { out } = threeInFlight()
+    expect(out.acknowledgeSubscription('subscribe', 9)).toBeUndefined()
+    expect(out.acknowledgeSubscription('subscribe', 1)).toBeUndefined()
+    expect(out.acknowledgeSubscription('unsubscribe', 1)).toBeUndefined()
+    expect(out.acknowledgeSubscription('unsubscribe', 2)).toBeUndefined()
+    expect(out.acknowledgeSubscription('subscribe', 3)).toBeUndefined()
+    expect(out.inFlightCount).toBe(3)
+    expect(out.acknowledgeSubscription('unsubscribe', 3)?.op).toBe(3)
+    expect(out.acknowledgeSubscription('subscribe', 2)?.op).toBe(2)
+    expect(out.inFlight().map(([id]) => id)).toEqual([1])
+  })
+
+  it('acknowledgePublish takes nothing out of flight for an unknown id or a SUBSCRIBE\'s or UNSUBSCRIBE\'s id', () => {
+    const { out, sink } = threeInFlight()
+    for (const cmd of ['puback', 'pubrec', 'pubcomp'] as const) {
+      for (const messageId of [9, 2, 3]) expect(out.acknowledgePublish({ cmd, messageId }, true, sink)).toBeUndefined()
+    }
+    expect(out.inFlightCount).toBe(3)
+    expect(out.acknowledgePublish({ cmd: 'puback', messageId: 1 }, true, sink)?.op).toBe(1)
+    expect(out.inFlight().map(([id]) => id)).toEqual([2, 3])
+  })
+
+  it('blames nothing when nothing was written, or when what was written last is acknowledged', () => {
+    const out = new Outgoing<Op>(10)
+    const { sink } = recorder()
+    expect(out.takeLastSent()).toBeUndefined()
+    out.add(publish(1, 'a', 1))
+    out.add(subscribe(2, 's'))
+    out.flush(20, sink)
+    out.acknowledgeSubscription('subscribe', 2)
+    expect(out.takeLastSent()).toBeUndefined()
+    expect(out.inFlight().map(([, entry]) => entry.op)).toEqual([1])
+  })
+
+  it('does not blame a QoS 2 publish the broker took with PUBREC, which stays in flight for its PUBCOMP', () => {
+    const out = new Outgoing<Op>(10)
+    const { sent, sink } = recorder()
+    out.add(publish(1, 'q2', 2))
+    out.flush(20, sink)
+    out.acknowledgePublish({ cmd: 'pubrec', messageId: 1 }, true, sink)
+    expect(sent.at(-1)).toEqual({ cmd: 'pubrel', messageId: 1 })
+    expect(out.takeLastSent()).toBeUndefined()
+    expect(out.inFlightCount).toBe(1)
+    expect(out.acknowledgePublish({ cmd: 'pubcomp', messageId: 1 }, true, sink)?.op).toBe(1)
+  })
+
+  it('blames the UNSUBSCRIBE written last and takes it out of flight', () => {
+    const { out } = threeInFlight()
+    expect(out.takeLastSent()?.op).toBe(3)
+    expect(out.inFlight().map(([id]) => id)).toEqual([1, 2])
+  })
+})

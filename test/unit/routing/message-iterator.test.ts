@@ -238,3 +238,24 @@ describe('MessageIterator buffer limit', () => {
     await expect(MessageIterator.failed<number>(error).next()).rejects.toBe(error)
   })
 })
+
+describe('MessageIterator end() once it is done', () => {
+  it('after a buffer overflow, end() keeps what it holds and the BufferOverflowError after it', async () => {
+    const it = new MessageIterator<number>(() => undefined, { limit: 1, overflow: 'error', filter: 'x' })
+    it.deliver(1)
+    it.deliver(2)
+    it.end()
+    expect(await it.next()).toEqual({ value: 1, done: false })
+    await expect(it.next()).rejects.toBeInstanceOf(BufferOverflowError)
+  })
+
+  it('after end(), a read finishes at once rather than waiting, so a second end() has nobody to finish', async () => {
+    const it = new MessageIterator<number>(() => undefined)
+    it.end()
+    const read = it.next()
+    it.end()
+    expect(await settledValue(read)).toEqual({ value: undefined, done: true })
+    it.deliver(1)
+    expect(await settledValue(it.next())).toEqual({ value: undefined, done: true })
+  })
+})
