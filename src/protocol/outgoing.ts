@@ -172,7 +172,7 @@ export class Outgoing<Op> {
    * sent); the ack its QoS and phase wait for finishes it, and the entry is returned, out of
    * flight. Late or duplicate acks find nothing.
    */
-  acknowledgePublish(ack: AckPacket, accepted: boolean, sink: OutgoingSink<Op>): Entry<Op> | undefined {
+  acknowledgePublish(ack: AckPacket, accepted: boolean, sink: OutgoingSink<Op>): PublishEntry<Op> | undefined {
     const entry = this.inflight.get(ack.messageId)
     if (!entry || !isPublish(entry)) return undefined
     if (ack.cmd === 'pubrec' && entry.packet.qos === 2 && accepted) {

@@ -757,7 +757,7 @@ export class Protocol<Op> {
     const error = publishAckError(ack)
     const entry = this.outgoing.acknowledgePublish(ack, error === undefined, this.sink)
     if (!entry) return
-    if (ack.cmd === 'puback' && entry.packet.cmd === 'publish' && entry.packet.qos === 2) {
+    if (ack.cmd === 'puback' && entry.packet.qos === 2) {
       this.warn('QOS2_DOWNGRADED', 'The broker answered a QoS 2 publish with PUBACK: it takes QoS 2 as QoS 1 (RabbitMQ does), so such messages are delivered at least once, not exactly once')
     }
     // A QoS 2 publish is judged by its PUBREC, which says whether anyone subscribed.
@@ -793,14 +793,13 @@ export class Protocol<Op> {
     if ((ack.cmd === 'suback' || this.version === 5) && codes !== filters) {
       return this.refuseBroker(new ProtocolError(`Protocol error from broker: ${ack.cmd.toUpperCase()} with ${codes} codes for ${filters} filters`))
     }
-    const entry = this.outgoing.acknowledgeSubscription(kind, ack.messageId)
-    if (!entry) return
-    if (entry.packet.cmd === 'subscribe') {
-      const { granted, error } = subackOutcome(entry.packet.subscriptions, ack.granted ?? [], ack.properties)
-      this.settle(entry, error, granted)
+    this.outgoing.acknowledgeSubscription(kind, ack.messageId)
+    if (sent.packet.cmd === 'subscribe') {
+      const { granted, error } = subackOutcome(sent.packet.subscriptions, ack.granted ?? [], ack.properties)
+      this.settle(sent, error, granted)
     } else {
       const error = unsubackError(ack.granted ?? [], ack.properties)
-      this.settle(entry, error, undefined, error ? undefined : unsubscribeResult(ack.granted ?? [], ack.properties))
+      this.settle(sent, error, undefined, error ? undefined : unsubscribeResult(ack.granted ?? [], ack.properties))
     }
     this.flush()
   }
