@@ -788,18 +788,19 @@ export class Protocol<Op> {
     const sent = this.outgoing.awaitedSubscription(kind, ack.messageId)
     if (!sent) return this.unknownAck(ack)
     // One code per filter, or the broker answered some other request: nothing can be trusted then.
-    const codes = ack.granted?.length ?? 0
+    // A 3.1.1 UNSUBACK carries no codes at all.
+    const codes = ack.granted ?? []
     const filters = sent.packet.cmd === 'subscribe' ? sent.packet.subscriptions.length : sent.packet.unsubscriptions.length
-    if ((ack.cmd === 'suback' || this.version === 5) && codes !== filters) {
-      return this.refuseBroker(new ProtocolError(`Protocol error from broker: ${ack.cmd.toUpperCase()} with ${codes} codes for ${filters} filters`))
+    if ((ack.cmd === 'suback' || this.version === 5) && codes.length !== filters) {
+      return this.refuseBroker(new ProtocolError(`Protocol error from broker: ${ack.cmd.toUpperCase()} with ${codes.length} codes for ${filters} filters`))
     }
     this.outgoing.acknowledgeSubscription(kind, ack.messageId)
     if (sent.packet.cmd === 'subscribe') {
-      const { granted, error } = subackOutcome(sent.packet.subscriptions, ack.granted ?? [], ack.properties)
+      const { granted, error } = subackOutcome(sent.packet.subscriptions, codes, ack.properties)
       this.settle(sent, error, granted)
     } else {
-      const error = unsubackError(ack.granted ?? [], ack.properties)
-      this.settle(sent, error, undefined, error ? undefined : unsubscribeResult(ack.granted ?? [], ack.properties))
+      const error = unsubackError(codes, ack.properties)
+      this.settle(sent, error, undefined, error ? undefined : unsubscribeResult(codes, ack.properties))
     }
     this.flush()
   }

@@ -29,10 +29,11 @@ describe('asking the onAuth hook for the answer to an AUTH challenge', () => {
     expect(answer).toEqual(Uint8Array.of(9))
   })
 
-  it('leaves authenticationData out of what the hook sees when the challenge has none', async () => {
+  it('leaves authenticationData out of what the hook sees when the challenge has none, or no properties at all', async () => {
     const seen: object[] = []
     await askHook(async (c) => void seen.push(c), challenge())
-    expect(seen).toStrictEqual([{ reasonCode: 0x18 }])
+    await askHook(async (c) => void seen.push(c), { cmd: 'auth', reasonCode: 0x18 })
+    expect(seen).toStrictEqual([{ reasonCode: 0x18 }, { reasonCode: 0x18 }])
   })
 
   it('rejects with a ProtocolError when there is no hook to answer', async () => {
