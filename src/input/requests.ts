@@ -162,7 +162,6 @@ export function buildFarewell(options: unknown, protocolVersion: ProtocolVersion
     farewell.reasonCode = reasonCode
   }
   if (properties !== undefined) {
-    if (typeof properties !== 'object' || properties === null) throw new InvalidArgumentError('end properties must be an object')
     checkProperties('end', properties)
     farewell.properties = { ...properties }
   }

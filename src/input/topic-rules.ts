@@ -28,7 +28,8 @@ export function validateTopicFilter(filter: unknown): asserts filter is string {
 
 /** `$share/{group}/{filter}` needs a non-empty group without wildcards and a filter after it (MQTT 5 §4.8.2). */
 function checkSharedFilter(filter: string, levels: string[]): void {
-  const group = levels[1] ?? ''
+  // `filter` starts with '$share/', so it splits into at least two levels.
+  const group = levels[1] as string
   if (group === '' || group.includes('+') || group.includes('#') || levels.length < 3) {
     throw new InvalidTopicError(filter, 'a shared subscription is $share/{group}/{filter}')
   }

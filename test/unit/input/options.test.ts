@@ -391,3 +391,28 @@ describe('resolveOptions rejects bad input with InvalidArgumentError', () => {
     }
   })
 })
+
+describe('resolveOptions at the byte limits of CONNECT fields', () => {
+  it('takes a password of exactly 65,535 bytes and refuses one byte more, naming the limit and not the password', () => {
+    expect(resolve({ username: 'u', password: new Uint8Array(65_535) }).password?.byteLength).toBe(65_535)
+    expect(optionError({ WebSocket, username: 'u', password: new Uint8Array(65_536) }).message).toBe('password must be at most 65535 bytes')
+  })
+
+  it('takes a will payload of exactly 65,535 bytes', () => {
+    expect(resolve({ will: { topic: 'w', payload: new Uint8Array(65_535) } }).will?.payload.byteLength).toBe(65_535)
+  })
+
+  it('refuses a user name that is not an MQTT UTF-8 string, naming the field', () => {
+    expect(optionError({ WebSocket, username: 'a\u0000b' }).message).toBe('username must not contain U+0000')
+  })
+})
+
+describe('resolveOptions names the flag it refuses', () => {
+  it('names queueQoS0', () => {
+    expect(optionError({ WebSocket, queueQoS0: 'yes' }).message).toBe("queueQoS0 must be true or false, not the string 'yes'")
+  })
+
+  it('names will.retain', () => {
+    expect(optionError({ WebSocket, will: { topic: 'w', payload: 'x', retain: 1 } }).message).toBe('will.retain must be true or false, not 1')
+  })
+})

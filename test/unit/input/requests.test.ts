@@ -3,6 +3,7 @@ import { MAX_REMAINING_LENGTH } from '../../../src/codec/limits.js'
 import type { ProtocolVersion } from '../../../src/codec/packets.js'
 import {
   buildFarewell,
+  buildStream,
   buildPublish,
   buildSubscriptions,
   buildUnsubscriptions,
@@ -304,5 +305,50 @@ describe('buildFarewell at the edges', () => {
 describe('topic aliases in a publish', () => {
   it("refuses a topicAlias given by the caller: aliases are the client's to give", () => {
     expect(() => buildPublish('t', 'x', { properties: { topicAlias: 1 } }, 5)).toThrow(/topicAlias is the client's to give/)
+  })
+})
+
+describe('buildStream', () => {
+  it.each([null, 'x', 3])('refuses options that are not an object (%j)', (options) => {
+    expect(thrown(InvalidArgumentError, () => buildStream(options)).message).toBe('messages options must be an object')
+  })
+
+  it('takes the buffer limits 1 and 2^31 - 1 and refuses 2^31, with the range in the message', () => {
+    expect(buildStream({ bufferLimit: 1 }).bufferLimit).toBe(1)
+    expect(buildStream({ bufferLimit: 2 ** 31 - 1 }).bufferLimit).toBe(2 ** 31 - 1)
+    expect(thrown(InvalidArgumentError, () => buildStream({ bufferLimit: 2 ** 31 })).message).toBe(
+      'bufferLimit must be an integer from 1 to 2147483647, not 2147483648',
+    )
+  })
+
+  it('takes each overflow policy, and splits the subscription options from the buffer options', () => {
+    for (const overflow of ['drop-oldest', 'drop-newest', 'error'] as const) {
+      expect(buildStream({ overflow, qos: 1, bufferLimit: 5 })).toStrictEqual({ subscribe: { qos: 1 }, bufferLimit: 5, overflow })
+    }
+    expect(thrown(InvalidArgumentError, () => buildStream({ overflow: 'drop' })).message).toBe(
+      "overflow must be 'drop-oldest', 'drop-newest' or 'error', not the string 'drop'",
+    )
+  })
+})
+
+describe('buildSubscriptions MQTT 5 options, one by one', () => {
+  it('takes each retain handling 0, 1 and 2', () => {
+    for (const rh of [0, 1, 2] as const) expect(buildSubscriptions('t', { rh }, 5)).toStrictEqual([{ topic: 't', qos: 0, rh }])
+  })
+
+  it('names rap when it is not a boolean', () => {
+    expect(thrown(InvalidArgumentError, () => buildSubscriptions('t', { rap: 'yes' } as unknown as SubscribeOptions, 5)).message).toBe(
+      "rap must be true or false, not the string 'yes'",
+    )
+  })
+})
+
+describe('buildFarewell properties', () => {
+  it.each([
+    ['x', 'string'],
+    [null, 'null'],
+    [[], 'Array'],
+  ])('refuses end properties that are not a plain object (%j), naming the type', (properties, type) => {
+    expect(thrown(InvalidArgumentError, () => buildFarewell({ properties }, 5)).message).toBe(`end properties must be an object, not ${type}`)
   })
 })
