@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { toBytes, toWire } from '../../../src/input/payload.js'
 import { InvalidArgumentError } from '../../../src/errors.js'
+import { thrown } from '../../support/expect-error.js'
 
-/** The InvalidArgumentError a call throws, so a test can check its code and message. */
-function argumentError(call: () => unknown): InvalidArgumentError {
-  try {
-    call()
-  } catch (err) {
-    if (err instanceof InvalidArgumentError) return err
-    throw err
-  }
-  throw new Error('expected an InvalidArgumentError, but nothing was thrown')
-}
+const argumentError = (call: () => unknown): InvalidArgumentError => thrown(call, InvalidArgumentError)
 
 describe('toWire', () => {
   it('keeps a string as it is, for the encoder to write as UTF-8', () => {

@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '../../../src/errors.js'
 import { checkProperties } from '../../../src/input/properties.js'
+import { thrown } from '../../support/expect-error.js'
 
-/** The InvalidArgumentError a call throws, so a test can check its message. */
-function argumentError(call: () => unknown): InvalidArgumentError {
-  try {
-    call()
-  } catch (err) {
-    if (err instanceof InvalidArgumentError) return err
-    throw err
-  }
-  throw new Error('expected an InvalidArgumentError, but nothing was thrown')
-}
+const argumentError = (call: () => unknown): InvalidArgumentError => thrown(call, InvalidArgumentError)
 
 describe('checkProperties', () => {
   it.each([
