@@ -39,7 +39,7 @@ export class InvalidTopicError extends MqttError {
   readonly topic: string
 
   constructor(topic: string, reason: string) {
-    super('INVALID_TOPIC', `Invalid topic ${JSON.stringify(truncate(topic))}: ${reason}`)
+    super('INVALID_TOPIC', `Invalid topic ${JSON.stringify(truncate(topic, 80))}: ${reason}`)
     this.topic = topic
   }
 }
@@ -175,7 +175,7 @@ export class QueueFullError extends MqttError {
 export class BufferOverflowError extends MqttError {
   declare readonly code: 'BUFFER_OVERFLOW'
   constructor(filter: string, limit: number) {
-    super('BUFFER_OVERFLOW', `messages(${JSON.stringify(truncate(filter))}) fell ${limit} messages behind (its bufferLimit) and stopped`)
+    super('BUFFER_OVERFLOW', `messages(${JSON.stringify(truncate(filter, 80))}) fell ${limit} messages behind (its bufferLimit) and stopped`)
   }
 }
 
@@ -235,10 +235,11 @@ export class SessionTakenOverError extends MqttError {
 export class RequestTimeoutError extends MqttError {
   declare readonly code: 'REQUEST_TIMEOUT'
   constructor(topic: string, ms: number) {
-    super('REQUEST_TIMEOUT', `No reply to the request on ${JSON.stringify(truncate(topic))} within ${ms} ms`)
+    super('REQUEST_TIMEOUT', `No reply to the request on ${JSON.stringify(truncate(topic, 80))} within ${ms} ms`)
   }
 }
 
-function truncate(s: string): string {
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s
+/** A caller's string as an error message shows it: cut to `max` characters, the cut marked. */
+export function truncate(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max - 3)}...` : s
 }

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js'
+import { InvalidArgumentError, truncate } from '../errors.js'
 import { stringFault } from './mqtt-string.js'
 import { typeName } from './values.js'
 
@@ -42,5 +42,5 @@ function checkText(where: string, what: string, text: string): void {
 
 /** A property name as an error shows it: quoted, and cut short if long. */
 function label(name: string): string {
-  return JSON.stringify(name.length > 40 ? `${name.slice(0, 37)}...` : name)
+  return JSON.stringify(truncate(name, 40))
 }

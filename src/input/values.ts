@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js'
+import { InvalidArgumentError, truncate } from '../errors.js'
 
 /**
  * How an error names what the caller gave. A value that is out of range is shown as itself; a
@@ -21,7 +21,7 @@ export function typeName(value: unknown): string {
 
 /** Long strings are cut: an error message is no place for a caller's 64 KiB payload. */
 function quoted(s: string): string {
-  return `'${s.length > 40 ? `${s.slice(0, 37)}...` : s}'`
+  return `'${truncate(s, 40)}'`
 }
 
 /** A yes/no option: absent is `fallback`; anything but true or false is refused rather than read as truthy. */
