@@ -1,4 +1,5 @@
 import { ProtocolError } from '../errors.js'
+import { hasWildcard } from '../wildcards.js'
 import type {
   AckPacket,
   AuthPacket,
@@ -346,7 +347,7 @@ class Reader {
       }
       case 'string': {
         const value = this.string(rule.key)
-        if (rule.key === 'responseTopic' && /[+#]/.test(value)) throw forbidden(`${this.packet} responseTopic with a wildcard`)
+        if (rule.key === 'responseTopic' && hasWildcard(value)) throw forbidden(`${this.packet} responseTopic with a wildcard`)
         return value
       }
     }
