@@ -4,12 +4,14 @@
  * Messages never include credentials.
  */
 export class MqttError extends Error {
+  // Each class names itself in a string literal: minifiers rename classes, so a name read from
+  // the constructor at run time would show as `f` in a production build.
+  override readonly name: string = 'MqttError'
   readonly code: MqttErrorCode
 
   constructor(code: MqttErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = code
-    this.name = new.target.name
   }
 }
 
@@ -35,6 +37,7 @@ export type MqttErrorCode =
 
 /** A topic name or filter that MQTT §4.7 forbids. */
 export class InvalidTopicError extends MqttError {
+  override readonly name = 'InvalidTopicError'
   declare readonly code: 'INVALID_TOPIC'
   readonly topic: string
 
@@ -46,6 +49,7 @@ export class InvalidTopicError extends MqttError {
 
 /** A caller's argument of the wrong type or out of range (QoS, payload, options). */
 export class InvalidArgumentError extends MqttError {
+  override readonly name = 'InvalidArgumentError'
   declare readonly code: 'INVALID_ARGUMENT'
   constructor(message: string) {
     super('INVALID_ARGUMENT', message)
@@ -54,6 +58,7 @@ export class InvalidArgumentError extends MqttError {
 
 /** The broker answered CONNECT with a refusal. */
 export class ConnectionRefusedError extends MqttError {
+  override readonly name = 'ConnectionRefusedError'
   declare readonly code: 'CONNECTION_REFUSED'
   /** The 3.1.1 return code or the 5.0 reason code. */
   readonly returnCode: number
@@ -66,6 +71,7 @@ export class ConnectionRefusedError extends MqttError {
 
 /** No CONNACK arrived within connectTimeout. */
 export class ConnectTimeoutError extends MqttError {
+  override readonly name = 'ConnectTimeoutError'
   declare readonly code: 'CONNECT_TIMEOUT'
   constructor(ms: number) {
     super('CONNECT_TIMEOUT', `No CONNACK within ${ms} ms`)
@@ -74,6 +80,7 @@ export class ConnectTimeoutError extends MqttError {
 
 /** The broker refused one or more filters of a SUBSCRIBE (return code 0x80 or a 5.0 failure code). */
 export class SubscribeError extends MqttError {
+  override readonly name = 'SubscribeError'
   declare readonly code: 'SUBSCRIBE_REFUSED'
   readonly granted: ReadonlyArray<{ topic: string; qos: number }>
   /** The first refused filter's code: 0x80, or an MQTT 5 reason such as 0x87 (not authorized). */
@@ -98,6 +105,7 @@ export class SubscribeError extends MqttError {
 
 /** The broker answered a 5.0 PUBLISH or UNSUBSCRIBE with a failure reason code. */
 export class ReasonCodeError extends MqttError {
+  override readonly name = 'ReasonCodeError'
   declare readonly code: 'REASON_CODE'
   readonly reasonCode: number
   /** The broker's own words (MQTT 5 reason string), when it gave any. */
@@ -124,6 +132,7 @@ function said(properties: AckPropertiesLike | undefined): string {
 
 /** The operation cannot complete because the client was ended (or is ending). */
 export class ClientClosedError extends MqttError {
+  override readonly name = 'ClientClosedError'
   declare readonly code: 'CLIENT_CLOSED'
   constructor(message = 'Client was ended before the operation completed') {
     super('CLIENT_CLOSED', message)
@@ -132,6 +141,7 @@ export class ClientClosedError extends MqttError {
 
 /** The connection was lost and the client will not reconnect, so the operation cannot complete. */
 export class ConnectionClosedError extends MqttError {
+  override readonly name = 'ConnectionClosedError'
   declare readonly code: 'CONNECTION_CLOSED'
   constructor(message = 'Connection closed before the operation completed', options?: { cause?: unknown }) {
     super('CONNECTION_CLOSED', message, options)
@@ -140,6 +150,7 @@ export class ConnectionClosedError extends MqttError {
 
 /** No PINGRESP (nor any other packet) came back in time: the connection is presumed dead. */
 export class KeepaliveTimeoutError extends MqttError {
+  override readonly name = 'KeepaliveTimeoutError'
   declare readonly code: 'KEEPALIVE_TIMEOUT'
   constructor() {
     super('KEEPALIVE_TIMEOUT', 'Keepalive timeout: the broker stopped answering')
@@ -152,6 +163,7 @@ export class KeepaliveTimeoutError extends MqttError {
  * Malformed Packet, 0x82 Protocol Error (the default), 0x94 Topic Alias invalid, 0x95 Packet too large.
  */
 export class ProtocolError extends MqttError {
+  override readonly name = 'ProtocolError'
   declare readonly code: 'PROTOCOL_ERROR'
   readonly reasonCode: number
   constructor(message: string, options?: { cause?: unknown; reasonCode?: number }) {
@@ -162,6 +174,7 @@ export class ProtocolError extends MqttError {
 
 /** The offline queue is full, so the new operation was not accepted. */
 export class QueueFullError extends MqttError {
+  override readonly name = 'QueueFullError'
   declare readonly code: 'QUEUE_FULL'
   constructor(limit: number) {
     super('QUEUE_FULL', `Offline queue is full (${limit} operations)`)
@@ -173,6 +186,7 @@ export class QueueFullError extends MqttError {
  * consumer was not reading: the stream stopped there (after the messages it holds) and unsubscribed.
  */
 export class BufferOverflowError extends MqttError {
+  override readonly name = 'BufferOverflowError'
   declare readonly code: 'BUFFER_OVERFLOW'
   constructor(filter: string, limit: number) {
     super('BUFFER_OVERFLOW', `messages(${JSON.stringify(truncate(filter, 80))}) fell ${limit} messages behind (its bufferLimit) and stopped`)
@@ -181,6 +195,7 @@ export class BufferOverflowError extends MqttError {
 
 /** The client is offline and QoS 0 messages are not queued (queueQoS0: false), so it was not sent. */
 export class OfflineError extends MqttError {
+  override readonly name = 'OfflineError'
   declare readonly code: 'OFFLINE'
   constructor() {
     super('OFFLINE', 'Not connected, and QoS 0 messages are not queued while offline (queueQoS0: false)')
@@ -189,6 +204,7 @@ export class OfflineError extends MqttError {
 
 /** The transport failed (the WebSocket could not open or errored). */
 export class TransportError extends MqttError {
+  override readonly name = 'TransportError'
   declare readonly code: 'TRANSPORT_ERROR'
   constructor(message: string, options?: { cause?: unknown }) {
     super('TRANSPORT_ERROR', message, options)
@@ -209,6 +225,7 @@ export type BrokerLimit =
  * it would only earn a DISCONNECT, and a reconnect that sends it again.
  */
 export class BrokerLimitError extends MqttError {
+  override readonly name = 'BrokerLimitError'
   declare readonly code: 'BROKER_LIMIT'
   /** The CONNACK property that rules it out. */
   readonly limit: BrokerLimit
@@ -225,6 +242,7 @@ export class BrokerLimitError extends MqttError {
  * id. The client stops rather than take the session back, which would knock the other off in turn.
  */
 export class SessionTakenOverError extends MqttError {
+  override readonly name = 'SessionTakenOverError'
   declare readonly code: 'SESSION_TAKEN_OVER'
   constructor(message: string) {
     super('SESSION_TAKEN_OVER', `${message}; not reconnecting, to leave it the session`)
@@ -233,6 +251,7 @@ export class SessionTakenOverError extends MqttError {
 
 /** No reply to a request() came within its timeout. */
 export class RequestTimeoutError extends MqttError {
+  override readonly name = 'RequestTimeoutError'
   declare readonly code: 'REQUEST_TIMEOUT'
   constructor(topic: string, ms: number) {
     super('REQUEST_TIMEOUT', `No reply to the request on ${JSON.stringify(truncate(topic, 80))} within ${ms} ms`)
