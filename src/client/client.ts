@@ -20,7 +20,7 @@ import { type SessionClaims, watchSessionClaims } from '../platform/session-clai
 import { now, plainTimers, type TimerHandle, type Timers } from '../platform/timers.js'
 import { acquireTimers, releaseTimers } from '../platform/worker-timers.js'
 import { hasSocket, type LifeState } from '../protocol/lifecycle.js'
-import { type Action, Protocol, type ProtocolStats } from '../protocol/protocol.js'
+import { type Action, type NextReconnect, Protocol, type ProtocolStats } from '../protocol/protocol.js'
 import { type Granted, isFailure, type PublishResult, type UnsubscribeResult } from '../protocol/reason-codes.js'
 import { MessageIterator, type MessageStream } from '../routing/message-iterator.js'
 import { Router, type Sink } from '../routing/router.js'
@@ -106,6 +106,16 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
    */
   get stats(): ProtocolStats {
     return this.protocol.stats
+  }
+
+  /**
+   * While the client waits to reconnect (state 'reconnecting'): which try comes next, counted
+   * from 1 since the last accepted connection, and in how many milliseconds it starts (none while
+   * the browser is offline). Undefined in every other state. Read it again for a countdown: it is
+   * worked out at each read.
+   */
+  get nextReconnect(): NextReconnect | undefined {
+    return this.protocol.nextReconnect(now())
   }
 
   /** Opens the connection. Called by connect(); only needed after `new MqttClient(...)`. */

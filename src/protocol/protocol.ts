@@ -126,6 +126,14 @@ export interface ProtocolStats {
   unknownAcks: number
 }
 
+/** The wait before the next reconnect: for `client.nextReconnect`. */
+export interface NextReconnect {
+  /** The number of the next try since the last accepted connection, from 1. */
+  attempt: number
+  /** Milliseconds until the try starts; absent while the browser is offline, when the network's return starts it. */
+  in?: number
+}
+
 /** DISCONNECT reason: another connection with our client id took the session. */
 const SESSION_TAKEN_OVER = 0x8e
 /** AUTH reasons: another step of the exchange, and a re-authentication started by us. */
@@ -238,6 +246,17 @@ export class Protocol<Op> {
       awaitingRelease: this.incomingQos2.size,
       unknownAcks: this.unknownAcks,
     }
+  }
+
+  /**
+   * While waiting to reconnect: the number of the next try since the last accepted connection
+   * (from 1), and the ms until it starts, or none while the browser is offline (the online
+   * event starts it). Undefined in every other state.
+   */
+  nextReconnect(now: number): NextReconnect | undefined {
+    if (this.life !== 'reconnecting') return undefined
+    const attempt = this.plan.attempts
+    return this.dueAt === undefined ? { attempt } : { attempt, in: Math.max(0, this.dueAt - now) }
   }
 
   /** Why no new operation can be accepted now, if so. */

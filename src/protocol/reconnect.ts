@@ -28,6 +28,11 @@ export class ReconnectPlan {
     this.servers = [...servers]
   }
 
+  /** Tries since the last accepted connection: the number of the one under way or next (from 1). */
+  get attempts(): number {
+    return this.failures
+  }
+
   /** The server to connect to now. */
   get server(): string {
     return this.sentTo ?? (this.servers[this.index] as string)

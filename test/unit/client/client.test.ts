@@ -142,10 +142,13 @@ describe('MqttClient over a fake socket', () => {
     socket.drop()
     expect(seen).toEqual(['error:TransportError', 'close', 'offline'])
     expect(c.state).toBe('reconnecting')
+    expect(c.nextReconnect).toEqual({ attempt: 1, in: 100 })
     vi.advanceTimersByTime(99)
+    expect(c.nextReconnect).toEqual({ attempt: 1, in: 1 })
     expect(FakeSocket.all).toHaveLength(1)
     vi.advanceTimersByTime(1)
     expect(seen.at(-1)).toBe('reconnect')
+    expect(c.nextReconnect).toBeUndefined()
     expect(FakeSocket.all).toHaveLength(2)
     const second = FakeSocket.last
     second.open()

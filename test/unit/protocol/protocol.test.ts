@@ -1304,6 +1304,23 @@ describe('life: reconnecting', () => {
     expect(p.tick(3_200)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://one' }])
   })
 
+  it('tells which try comes next and how long until it starts, only while waiting to reconnect', () => {
+    const p = opening()
+    expect(p.nextReconnect(0)).toBeUndefined()
+    p.connectionLost(undefined, 100)
+    expect(p.nextReconnect(100)).toEqual({ attempt: 1, in: 1_000 })
+    expect(p.nextReconnect(700)).toEqual({ attempt: 1, in: 400 })
+    p.tick(1_100)
+    expect(p.nextReconnect(1_100)).toBeUndefined()
+    p.connectionLost(undefined, 1_200)
+    expect(p.nextReconnect(1_200)).toEqual({ attempt: 2, in: 2_000 })
+    connect(p, 3_200)
+    expect(p.nextReconnect(3_200)).toBeUndefined()
+    p.connectionLost(undefined, 4_000)
+    // Counted afresh after an accepted connection.
+    expect(p.nextReconnect(4_000)?.attempt).toBe(1)
+  })
+
   it('reconnects at once when opened while waiting to retry', () => {
     const p = connected()
     p.connectionLost(undefined, 500)
@@ -1356,6 +1373,7 @@ describe('life: the network', () => {
     expect(p.state).toBe('reconnecting')
     // Nothing is timed any more: the online event starts the next try.
     expect(p.nextDeadline()).toBeUndefined()
+    expect(p.nextReconnect(1_100)).toEqual({ attempt: 1 })
     expect(p.tick(60_000)).toEqual([])
     expect(p.networkOnline(60_000)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://two' }])
     expect(p.nextDeadline()).toBe(90_000)

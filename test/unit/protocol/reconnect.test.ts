@@ -35,6 +35,18 @@ describe('ReconnectPlan', () => {
     expect(plan.next(5)).toBeUndefined()
   })
 
+  it('counts the tries since the last accepted connection, from 1', () => {
+    const plan = new ReconnectPlan(['ws://a'], options)
+    expect(plan.attempts).toBe(0)
+    plan.next(0)
+    plan.next(1)
+    expect(plan.attempts).toBe(2)
+    plan.connected(2)
+    expect(plan.attempts).toBe(0)
+    plan.next(3)
+    expect(plan.attempts).toBe(1)
+  })
+
   it('never retries when reconnect is off', () => {
     expect(new ReconnectPlan(['ws://a'], false).next(0)).toBeUndefined()
   })
