@@ -34,6 +34,7 @@ export type MqttErrorCode =
   | 'BROKER_LIMIT'
   | 'REQUEST_TIMEOUT'
   | 'SESSION_TAKEN_OVER'
+  | 'CREDENTIALS_FAILED'
 
 /** A topic name or filter that MQTT §4.7 forbids. */
 export class InvalidTopicError extends MqttError {
@@ -69,7 +70,10 @@ export class ConnectionRefusedError extends MqttError {
   }
 }
 
-/** No CONNACK arrived within connectTimeout. */
+/**
+ * No CONNACK arrived within connectTimeout, which counts from the start of the attempt: a url
+ * function and a credentials hook that are slow to answer use it up too.
+ */
 export class ConnectTimeoutError extends MqttError {
   override readonly name = 'ConnectTimeoutError'
   declare readonly code: 'CONNECT_TIMEOUT'
@@ -246,6 +250,24 @@ export class SessionTakenOverError extends MqttError {
   declare readonly code: 'SESSION_TAKEN_OVER'
   constructor(message: string) {
     super('SESSION_TAKEN_OVER', `${message}; not reconnecting, to leave it the session`)
+  }
+}
+
+/**
+ * The url function or the credentials hook failed one connection attempt: it threw or rejected
+ * (its error is the `cause`), or answered something the client cannot connect with (the
+ * InvalidArgumentError saying what is the `cause`). The client then follows its reconnect plan.
+ * The message never shows the URL or the credentials.
+ */
+export class CredentialsError extends MqttError {
+  override readonly name = 'CredentialsError'
+  declare readonly code: 'CREDENTIALS_FAILED'
+  /** Which of the caller's functions failed: the url function or the credentials hook. */
+  readonly source: 'url' | 'credentials'
+
+  constructor(source: 'url' | 'credentials', message: string, options?: { cause?: unknown }) {
+    super('CREDENTIALS_FAILED', message, options)
+    this.source = source
   }
 }
 
