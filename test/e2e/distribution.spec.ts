@@ -33,16 +33,44 @@ for (const [server, urlVar] of [['dev server', 'E2E_DEMO_URL'], ['production bui
   })
 }
 
-for (const [name, urlVar, title] of [
-  ['a Vite app with a default config', 'E2E_VITE_CONSUMER_URL', 'the vite app'],
-  ['a plain HTML page with the IIFE', 'E2E_IIFE_CONSUMER_URL', 'the plain page'],
+// examples/vite-vanilla (a Vite production build) and examples/plain-html (the IIFE from a script
+// tag), installed from the packed tarball: both minified, where a class name read at run time
+// would come out as `C` or `f`, so the typed error must still say which class it is.
+for (const [name, urlVar] of [
+  ['examples/vite-vanilla as a Vite production build', 'E2E_VITE_CONSUMER_URL'],
+  ['examples/plain-html with the IIFE', 'E2E_IIFE_CONSUMER_URL'],
 ] as const) {
-  test(`the packed package works in ${name}`, async ({ page }) => {
+  test(`${name} publishes, receives, and names a caller error's class`, async ({ page }) => {
     const errors = watchErrors(page)
-    const query = new URLSearchParams({ broker: env('E2E_BROKER_URL'), topic: uniqueTopic() })
+    const topic = uniqueTopic()
+    const query = new URLSearchParams({ broker: env('E2E_BROKER_URL'), topic })
     await page.goto(`${env(urlVar)}?${query}`)
+    await page.click('#connect')
     await expect(page.locator('#status')).toHaveText('connected')
-    await expect(page.locator('#received')).toHaveText(`hello from ${title}`)
+    await expect(page.locator('#publish')).toBeEnabled()
+    await page.fill('#message', `hello from ${name}`)
+    await page.click('#publish')
+    await expect(page.locator('#messages li')).toHaveText([`${topic}: hello from ${name}`])
+
+    await page.fill('#topic', 'a/+')
+    await page.click('#publish')
+    await expect(page.locator('#error')).toHaveText(
+      'InvalidTopicError: Invalid topic "a/+": wildcards (+ and #) are not allowed in a topic name',
+    )
+    await expect(page.locator('#messages li')).toHaveCount(1)
     expect(errors).toEqual([])
   })
 }
+
+test('the examples are minified builds, where no class keeps its name, and hold the error names as strings', async ({ page }) => {
+  // Guards the test above: were the builds not minified, it would pass without err.name's literals.
+  await page.goto(env('E2E_VITE_CONSUMER_URL'))
+  const viteBundle = await page.evaluate(() => [...document.scripts].map((s) => s.src).find((src) => /\/assets\/.+\.js$/.test(src)))
+  expect(viteBundle).toBeDefined()
+  const iife = await (await page.request.get(`${env('E2E_IIFE_CONSUMER_URL')}ts-mqtt-ws.iife.js`)).text()
+  for (const code of [await (await page.request.get(viteBundle as string)).text(), iife]) {
+    // Booleans, so a failure does not print a whole bundle.
+    expect(/class InvalidTopicError\b/.test(code), 'the class keeps its name in the build').toBe(false)
+    expect(/["'`]InvalidTopicError["'`]/.test(code), 'the build holds the name as a string').toBe(true)
+  }
+})

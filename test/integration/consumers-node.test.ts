@@ -5,6 +5,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startAedesBroker } from '../support/aedes-broker.js'
 import { installConsumer, packTarball } from '../support/consumer.js'
+import { installExample } from '../support/examples.js'
 
 const run = promisify(execFile)
 
@@ -35,11 +36,13 @@ const FORMAT = 'cjs'`)}
 `
 
 let dir: string
+let example: string
 let broker: Awaited<ReturnType<typeof startAedesBroker>>
 
 beforeAll(async () => {
   const tarball = await packTarball()
   dir = await installConsumer(tarball, ['ws@^8'])
+  example = await installExample('node', tarball)
   await writeFile(path.join(dir, 'consumer.mjs'), esm)
   await writeFile(path.join(dir, 'consumer.cjs'), cjs)
   broker = await startAedesBroker({ port: 0 })
@@ -48,6 +51,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await broker?.close()
   if (dir) await rm(dir, { recursive: true, force: true })
+  if (example) await rm(example, { recursive: true, force: true })
 })
 
 describe('the packed package in Node', () => {
@@ -59,5 +63,18 @@ describe('the packed package in Node', () => {
     const result = JSON.parse(stdout.trim()) as { where: string; received: string }
     expect(result.received).toBe(`hello from ${format}`)
     expect(result.where).toMatch(resolved)
+  })
+})
+
+describe('examples/node, installed from the packed tarball', () => {
+  it('connects, receives what it publishes, prints a caller error by its class name, and exits', async () => {
+    const topic = 'consumer/example'
+    const { stdout } = await run('node', ['index.js', broker.url, topic], { cwd: example, timeout: 20_000 })
+    const [connected, ...rest] = stdout.trim().split('\n')
+    expect(connected).toMatch(new RegExp(`^connected to ${broker.url} as ts-mqtt-ws_[0-9a-f]{8}$`))
+    expect(rest).toEqual([
+      `received ${topic}: hello from Node`,
+      `refused: InvalidTopicError: Invalid topic "${topic}/+": wildcards (+ and #) are not allowed in a topic name`,
+    ])
   })
 })
