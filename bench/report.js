@@ -1,4 +1,4 @@
-// Turns bench/run.js's medians into the Markdown tables the README shows.
+// Turns bench/run.js's medians into the Markdown tables docs/benchmarks.md shows.
 
 const NAMES = { ours: 'ts-mqtt-ws', mqttjs: 'MQTT.js 5.16', paho: 'paho-mqtt 1.1', u8: 'u8-mqtt 0.6.7' }
 const WHERE = { node: 'Node', chromium: 'Chromium' }

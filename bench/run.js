@@ -3,8 +3,8 @@
 // clients' order reversed on every other round, and reports medians. The brokers run in their own
 // processes; each Node measurement runs in a fresh process; each Chromium one in a fresh page.
 // Writes bench/results/<time>.json and bench/results/latest.md, nothing else. `npm run bench --
-// --readme` also puts a full run's speed tables into the README between its bench markers: most
-// runs are checks on a shared, noisy machine, and the README's figures are published on purpose.
+// --docs` also puts a full run's speed tables into docs/benchmarks.md between its bench markers:
+// most runs are checks on a shared, noisy machine, and the published figures are chosen on purpose.
 import { fork } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -18,12 +18,13 @@ import { serveStatic } from '../test/support/static-server.js'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 // For profiling one corner: BENCH_ONLY matches cells ("chromium e2e QoS 1"), BENCH_LIBS lists clients,
-// BENCH_OPTIONS is JSON handed to ts-mqtt-ws's connect. --readme takes only a full run's tables.
+// BENCH_OPTIONS is JSON handed to ts-mqtt-ws's connect. --docs takes only a full run's tables.
 const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined
 const LIBS = process.env.BENCH_LIBS?.split(',')
 const OPTIONS = process.env.BENCH_OPTIONS ? JSON.parse(process.env.BENCH_OPTIONS) : undefined
 const FULL = !ONLY && !LIBS && !OPTIONS
-const README = process.argv.includes('--readme')
+const DOCS = process.argv.includes('--docs')
+const BENCHMARKS_DOC = 'docs/benchmarks.md'
 const started = Date.now()
 const log = (line) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`)
 
@@ -234,22 +235,22 @@ async function main() {
   writeFileSync(path.join(dir, 'latest.md'), markdown)
   console.log(`\n${markdown}`)
   log(`wrote bench/results/${stamp}.json and bench/results/latest.md`)
-  // The README's Size section has the size table already (npm run size).
-  if (README && !FULL) log('left the README alone: --readme takes a full run, without BENCH_ONLY, BENCH_LIBS or BENCH_OPTIONS')
-  else if (README && updateReadme(speed)) log('wrote the speed tables into README.md')
-  else if (README) log('left the README alone: it has no <!-- bench:begin --> ... <!-- bench:end --> markers')
+  // The page's Size section has the size table already (npm run size).
+  if (DOCS && !FULL) log(`left ${BENCHMARKS_DOC} alone: --docs takes a full run, without BENCH_ONLY, BENCH_LIBS or BENCH_OPTIONS`)
+  else if (DOCS && updateBenchmarksDoc(speed)) log(`wrote the speed tables into ${BENCHMARKS_DOC}`)
+  else if (DOCS) log(`left ${BENCHMARKS_DOC} alone: it has no <!-- bench:begin --> ... <!-- bench:end --> markers`)
 }
 
-/** Replaces what stands between the README's bench markers with the new tables; false if it has none. */
-function updateReadme(markdown) {
-  const readme = path.join(root, 'README.md')
-  const text = readFileSync(readme, 'utf8')
+/** Replaces what stands between the benchmarks page's markers with the new tables; false if it has none. */
+function updateBenchmarksDoc(markdown) {
+  const page = path.join(root, BENCHMARKS_DOC)
+  const text = readFileSync(page, 'utf8')
   const begin = '<!-- bench:begin -->'
   const end = '<!-- bench:end -->'
   const a = text.indexOf(begin)
   const b = text.indexOf(end)
   if (a < 0 || b < a) return false
-  writeFileSync(readme, `${text.slice(0, a + begin.length)}\n${markdown}\n${text.slice(b)}`)
+  writeFileSync(page, `${text.slice(0, a + begin.length)}\n${markdown}\n${text.slice(b)}`)
   return true
 }
 
