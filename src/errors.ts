@@ -6,9 +6,16 @@
 export class MqttError extends Error {
   // Each class names itself in a string literal: minifiers rename classes, so a name read from
   // the constructor at run time would show as `f` in a production build.
+  /** The class's name, e.g. 'InvalidTopicError' (kept in minified builds too). */
   override readonly name: string = 'MqttError'
+  /** A stable code to branch on, one per subclass, e.g. 'INVALID_TOPIC'. */
   readonly code: MqttErrorCode
 
+  /**
+   * @param code - the code of the subclass
+   * @param message - what went wrong, without credentials
+   * @param options - `cause`: the error underneath, if any
+   */
   constructor(code: MqttErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = code
@@ -40,6 +47,7 @@ export type MqttErrorCode =
 export class InvalidTopicError extends MqttError {
   override readonly name = 'InvalidTopicError'
   declare readonly code: 'INVALID_TOPIC'
+  /** The topic or filter as the caller gave it. */
   readonly topic: string
 
   constructor(topic: string, reason: string) {
@@ -86,11 +94,18 @@ export class ConnectTimeoutError extends MqttError {
 export class SubscribeError extends MqttError {
   override readonly name = 'SubscribeError'
   declare readonly code: 'SUBSCRIBE_REFUSED'
-  readonly granted: ReadonlyArray<{ topic: string; qos: number }>
+  /** Every filter of the SUBSCRIBE with its SUBACK code, the refused and the granted alike. */
+  readonly granted: ReadonlyArray<{
+    /** The topic filter. */
+    topic: string
+    /** The granted QoS (0, 1, 2), or the refusal code (0x80 and above). */
+    qos: number
+  }>
   /** The first refused filter's code: 0x80, or an MQTT 5 reason such as 0x87 (not authorized). */
   readonly reasonCode: number
   /** The broker's own words (MQTT 5 reason string), when it gave any. */
   readonly reasonString: string | undefined
+  /** The SUBACK's MQTT 5 properties, when it had any. */
   readonly properties: AckPropertiesLike | undefined
 
   constructor(granted: ReadonlyArray<{ topic: string; qos: number }>, properties?: AckPropertiesLike) {
@@ -107,13 +122,19 @@ export class SubscribeError extends MqttError {
   }
 }
 
-/** The broker answered a 5.0 PUBLISH or UNSUBSCRIBE with a failure reason code. */
+/**
+ * The broker refused an MQTT 5 operation with a failure reason code: a PUBACK or PUBREC refused a
+ * publish, an UNSUBACK an unsubscribe, or a DISCONNECT faulted the publish, subscribe or
+ * unsubscribe just sent (e.g. 0x95 packet too large, 0x97 quota exceeded), which is not sent again.
+ */
 export class ReasonCodeError extends MqttError {
   override readonly name = 'ReasonCodeError'
   declare readonly code: 'REASON_CODE'
+  /** The failure reason code (0x80 and above), e.g. 0x87 not authorized. */
   readonly reasonCode: number
   /** The broker's own words (MQTT 5 reason string), when it gave any. */
   readonly reasonString: string | undefined
+  /** The acknowledgement's MQTT 5 properties, when it had any. */
   readonly properties: AckPropertiesLike | undefined
 
   constructor(what: string, reasonCode: number, properties?: AckPropertiesLike) {
@@ -124,9 +145,14 @@ export class ReasonCodeError extends MqttError {
   }
 }
 
-/** An acknowledgement's MQTT 5 properties (errors.ts imports nothing, so the shape is restated). */
+/**
+ * An acknowledgement's MQTT 5 properties (errors.ts imports nothing, so the shape is restated).
+ * @inline
+ */
 interface AckPropertiesLike {
+  /** A human-readable reason, for diagnostics only. */
   reasonString?: string
+  /** Application-defined name/value pairs. */
   userProperties?: Record<string, string | string[]>
 }
 
@@ -169,6 +195,7 @@ export class KeepaliveTimeoutError extends MqttError {
 export class ProtocolError extends MqttError {
   override readonly name = 'ProtocolError'
   declare readonly code: 'PROTOCOL_ERROR'
+  /** The MQTT 5 DISCONNECT reason code the client sent (or would send, on 3.1.1) before closing. */
   readonly reasonCode: number
   constructor(message: string, options?: { cause?: unknown; reasonCode?: number }) {
     super('PROTOCOL_ERROR', message, options)

@@ -85,7 +85,9 @@ export function faultsThePacket(code: number | undefined): code is number {
 
 /** What the broker granted for one filter: the QoS, or a failure code of 0x80 and above. */
 export interface Granted {
+  /** The topic filter. */
   topic: string
+  /** The granted QoS (0, 1 or 2), or the refusal code (0x80 and above). */
   qos: number
   /** The SUBACK's MQTT 5 properties (reason string, user properties), when it had any; one SUBACK answers every filter of its SUBSCRIBE. */
   properties?: AckProperties
@@ -102,12 +104,15 @@ export function isFailure(code: number | undefined): code is number {
 export interface PublishResult {
   /** 0 success, 0x10 no matching subscribers (MQTT 5). */
   reasonCode: number
+  /** The PUBACK's or PUBREC's MQTT 5 properties, when it had any. */
   properties?: AckProperties
 }
 
 /** What an unsubscribe resolves with: one reason code per filter (MQTT 5; none from a 3.1.1 broker), 0x11 where none existed. */
 export interface UnsubscribeResult {
+  /** One code per filter, in order: 0 success, 0x11 no subscription existed; empty from a 3.1.1 broker. */
   reasonCodes: number[]
+  /** The UNSUBACK's MQTT 5 properties, when it had any. */
   properties?: AckProperties
 }
 
