@@ -1,7 +1,7 @@
 import { concatBytes } from '../bytes.js'
 import { ConnectionClosedError, type MqttError, ProtocolError, TransportError } from '../errors.js'
 import { nextTask } from './next-task.js'
-import { redactUrl } from './redact-url.js'
+import { redactUrl, scrubUrl } from './redact-url.js'
 import type { Transport, TransportHandlers } from './transport.js'
 
 /**
@@ -77,7 +77,7 @@ export class WebSocketTransport implements Transport {
       // The address may carry credentials (userinfo, a token in the query), and a browser's own
       // message quotes it: neither goes into ours, nor an error that quotes it into the cause.
       const said = String((err as Error | undefined)?.message ?? err)
-      const detail = said.split(url).join(redactUrl(url))
+      const detail = scrubUrl(said, url)
       throw new TransportError(`Cannot open WebSocket to ${redactUrl(url)}: ${detail}`, detail === said ? { cause: err } : {})
     }
     this.socket.binaryType = 'arraybuffer'
@@ -90,8 +90,10 @@ export class WebSocketTransport implements Transport {
       const detail = event.message ?? (event.error instanceof Error ? event.error.message : undefined)
       // Node's code (e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE) tells a TLS failure from the rest at a glance.
       const code = (event.error as { code?: unknown } | undefined)?.code
-      const said = detail && typeof code === 'string' && !detail.includes(code) ? `${detail} (${code})` : detail
-      this.failure ??= new TransportError(said ? `WebSocket error: ${said}` : 'WebSocket error', { cause: event.error })
+      const full = detail && typeof code === 'string' && !detail.includes(code) ? `${detail} (${code})` : detail
+      // As in the constructor: no part of a signed URL's query or userinfo, in our message or in the cause.
+      const said = full && scrubUrl(full, url)
+      this.failure ??= new TransportError(said ? `WebSocket error: ${said}` : 'WebSocket error', said === full ? { cause: event.error } : {})
     }
     this.socket.onclose = (event: CloseEventLike) => {
       this.finish(this.failure ?? closedByPeer(event))
