@@ -1,3 +1,7 @@
+/**
+ * A function that hears an event, with that event's arguments.
+ * @inline
+ */
 type Listener<A extends unknown[]> = (...args: A) => void
 
 /** A listener as kept: once() wraps it, and remembers the one given, so off() finds it. */
@@ -14,11 +18,20 @@ export class TypedEmitter<E extends { [K in keyof E]: unknown[] }> {
   /** Replaced on every change, never changed in place, so an emit keeps the list it started with. */
   private listeners: { [event: string]: readonly Kept[] | undefined } = {}
 
+  /**
+   * Adds a listener for `event`; listeners run in the order added, each time the event fires.
+   * @returns this client, for chaining
+   */
   on<K extends keyof E & string>(event: K, listener: Listener<E[K]>): this {
     this.listeners[event] = [...(this.listeners[event] ?? []), listener as Kept]
     return this
   }
 
+  /**
+   * Adds a listener that hears `event` once and is then removed; off() with the same function
+   * removes it before then.
+   * @returns this client, for chaining
+   */
   once<K extends keyof E & string>(event: K, listener: Listener<E[K]>): this {
     const wrapper: Kept = (...args) => {
       this.off(event, listener)
@@ -28,6 +41,11 @@ export class TypedEmitter<E extends { [K in keyof E]: unknown[] }> {
     return this.on(event, wrapper)
   }
 
+  /**
+   * Removes a listener of `event` (the one added last, if it was added twice); nothing if it was
+   * not added. A listener removed while the event is being emitted still hears that emit.
+   * @returns this client, for chaining
+   */
   off<K extends keyof E & string>(event: K, listener: Listener<E[K]>): this {
     const list = this.listeners[event]
     if (!list) return this
@@ -41,24 +59,32 @@ export class TypedEmitter<E extends { [K in keyof E]: unknown[] }> {
     return this
   }
 
+  /** The same as {@link on}. */
   addListener<K extends keyof E & string>(event: K, listener: Listener<E[K]>): this {
     return this.on(event, listener)
   }
 
+  /** The same as {@link off}. */
   removeListener<K extends keyof E & string>(event: K, listener: Listener<E[K]>): this {
     return this.off(event, listener)
   }
 
+  /**
+   * Removes every listener of `event`, or of every event when none is named.
+   * @returns this client, for chaining
+   */
   removeAllListeners<K extends keyof E & string>(event?: K): this {
     if (event === undefined) this.listeners = {}
     else this.listeners[event] = undefined
     return this
   }
 
+  /** How many listeners `event` has. */
   listenerCount<K extends keyof E & string>(event: K): number {
     return this.listeners[event]?.length ?? 0
   }
 
+  /** Calls each listener of `event` with `args`, in the order added; false if it had none. */
   protected emit<K extends keyof E & string>(event: K, ...args: E[K]): boolean {
     const list = this.listeners[event]
     if (!list) return false

@@ -7,6 +7,7 @@ import type { Payload } from '../input/payload.js'
 import type { Granted, PublishResult } from '../protocol/reason-codes.js'
 import { Message, type MessageHandler } from './message.js'
 
+/** Options of {@link MqttClient.request}. */
 export interface RequestOptions {
   /** ms to wait for the reply; default 30,000. */
   timeout?: number

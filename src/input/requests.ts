@@ -8,32 +8,53 @@ import { type Payload, toWire } from './payload.js'
 import { checkProperties } from './properties.js'
 import { flag, received } from './values.js'
 
+/** Options of {@link MqttClient.publish}. */
 export interface PublishOptions {
+  /**
+   * Delivery guarantee, default 0: 0 at most once (resolves once written), 1 at least once
+   * (resolves on PUBACK), 2 exactly once (resolves on PUBCOMP).
+   */
   qos?: QoS
+  /** Whether the broker keeps it as the topic's retained message, for future subscribers; default false. */
   retain?: boolean
-  /** MQTT 5 publish properties */
+  /** MQTT 5 publish properties; an error on MQTT 3.1.1. topicAlias is the client's own (see the topicAliases option). */
   properties?: PublishProperties
 }
 
+/** Options of {@link MqttClient.subscribe}, for every filter it names. */
 export interface SubscribeOptions {
+  /** The highest QoS to receive messages at, default 0: the broker delivers each at the lower of this and its publish's. */
   qos?: QoS
-  /** MQTT 5: no local */
+  /** MQTT 5 No Local: do not receive this client's own messages; default false. */
   nl?: boolean
-  /** MQTT 5: retain as published */
+  /** MQTT 5 Retain As Published: keep the retain flag the publisher set; default false. */
   rap?: boolean
-  /** MQTT 5: retain handling */
+  /** MQTT 5 Retain Handling: 0 send retained messages (default), 1 only for a new subscription, 2 never. */
   rh?: 0 | 1 | 2
   /** MQTT 5 SUBSCRIBE properties */
-  properties?: { subscriptionIdentifier?: number; userProperties?: UserProperties }
+  properties?: {
+    /** A number (1 to 268,435,455) the broker attaches to the messages this subscription delivers. */
+    subscriptionIdentifier?: number
+    /** Application-defined name/value pairs. */
+    userProperties?: UserProperties
+  }
 }
 
+/** Options of {@link MqttClient.end}; the reason code and properties need MQTT 5. */
 export interface EndOptions {
   /** Close at once: queued and in-flight operations are rejected rather than waited for. */
   force?: boolean
   /** MQTT 5: the DISCONNECT reason code; 0x04 asks the broker to publish the will. Default 0. */
   reasonCode?: number
   /** MQTT 5 DISCONNECT properties: a new session expiry, a reason string, user properties. */
-  properties?: { sessionExpiryInterval?: number; reasonString?: string; userProperties?: UserProperties }
+  properties?: {
+    /** Seconds the broker keeps the session from now; brokers refuse a non-zero value if the CONNECT's was 0. */
+    sessionExpiryInterval?: number
+    /** A human-readable reason, for the broker's logs. */
+    reasonString?: string
+    /** Application-defined name/value pairs. */
+    userProperties?: UserProperties
+  }
 }
 
 /**
@@ -73,6 +94,7 @@ export function buildStream(options: unknown): { subscribe: SubscribeOptions; bu
 }
 
 /** The object form of subscribe: filter -> options. */
+/** subscribe's filter -> options form, to give each filter its own QoS, nl, rap and rh (properties come from the options argument). */
 export type SubscriptionMap = Record<string, SubscribeOptions>
 
 
