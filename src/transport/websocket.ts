@@ -10,16 +10,28 @@ import type { Transport, TransportHandlers } from './transport.js'
  * own event types fit; the transport reads only `data`, `code`, `reason` and `message`.
  */
 export interface WebSocketLike {
+  /** Set to 'arraybuffer' by the transport, so binary frames arrive as ArrayBuffer. */
   binaryType: string
+  /** The socket's state; 1 is OPEN. */
   readonly readyState: number
+  /** Sends one binary frame. */
   send(data: Uint8Array): void
+  /** Starts the closing handshake. */
   close(code?: number, reason?: string): void
+  /** Called once the handshake succeeds. */
   onopen: ((event: never) => unknown) | null
+  /** Called with each frame received (its `data`). */
   onmessage: ((event: never) => unknown) | null
+  /** Called on a failure (its `message` or `error`, where the implementation gives one). */
   onerror: ((event: never) => unknown) | null
+  /** Called once the socket closed (its `code` and `reason`). */
   onclose: ((event: never) => unknown) | null
 }
 
+/**
+ * A WebSocket class, for the WebSocket option: the browser's, or the `ws` package's in Node
+ * (`import WebSocket from 'ws'`). Default: the global WebSocket.
+ */
 export interface WebSocketConstructor {
   new (url: string, protocols?: string | string[]): WebSocketLike
 }
