@@ -18,6 +18,7 @@ export type UrlProvider = (attempt: number) => string | Promise<string>
 
 /** The user name and password one CONNECT carries; either may be left out. */
 export interface Credentials {
+  /** The CONNECT's user name; an MQTT UTF-8 string. */
   username?: string
   /** A string is sent as its UTF-8 bytes; at most 65,535 bytes. */
   password?: string | Uint8Array
