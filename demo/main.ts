@@ -1,23 +1,15 @@
-import { connect, type ClientOptions, IndexedDBStore, type Message, type MqttClient, type QoS } from 'ts-mqtt-ws'
+import { connect, type MqttClient } from 'ts-mqtt-ws'
+import { byId, describeError, note } from './dom.js'
+import { whyNoClient, whyNotConnect } from './guards.js'
+import { showMessage } from './messages.js'
+import { publishRequest, publishTopic, subscribeQos } from './publish.js'
+import { countMessage } from './rate-chart.js'
+import { autoconnect, brokerUrl, clientOptions, lockSettings, presetSettings } from './settings.js'
+import { clearLastError, refreshStatus, unwatchStatus, watchStatus } from './status.js'
+import { clearSubscriptions, showSubscribeError, subscribe } from './subscriptions.js'
 
-// The demo page of the tutorial this project grew from: connect, subscribe to a topic, publish to
-// it, and list what arrives; open it in two tabs to see messages go across. Beyond the tutorial:
-// a will, and subscriptions that each have a handler of their own.
-
-const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T
-const field = (id: string) => $<HTMLInputElement>(id)
-const qosOf = (id: string) => Number($<HTMLSelectElement>(id).value) as QoS
-const status = $('status')
-const errorBox = $('error')
-const received = $<HTMLUListElement>('messages')
-const subscriptionList = $<HTMLUListElement>('subscriptions')
-const connectButton = $<HTMLButtonElement>('connect')
-const disconnectButton = $<HTMLButtonElement>('disconnect')
-
-// Settings beyond the form come from the address, e.g. ?topic=t&keepalive=5&minDelay=2000&clientId=me&store=indexeddb&autoconnect
-const params = new URLSearchParams(location.search)
-field('broker').value = params.get('broker') ?? `ws://${location.hostname || 'localhost'}:8888`
-field('topic').value = params.get('topic') ?? field('topic').value
+// The demo page: it holds the one client and wires the panels to it. Each panel is a module of
+// its own; each shows its own errors in its own place.
 
 declare global {
   interface Window {
@@ -26,142 +18,81 @@ declare global {
   }
 }
 
+const connectButton = byId<HTMLButtonElement>('connect')
+const disconnectButton = byId<HTMLButtonElement>('disconnect')
+const settingsNote = byId('settings-note')
+const publishError = byId('error')
+
 let client: MqttClient | undefined
 
-function showStatus(): void {
-  const state = client?.state ?? 'idle'
-  status.textContent = client ? state : 'not connected'
-  status.dataset.state = state
+function showButtons(): void {
   connectButton.disabled = client !== undefined
   disconnectButton.disabled = client === undefined
 }
 
-function showError(err: unknown): void {
-  errorBox.textContent = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
-  errorBox.hidden = false
-}
-
-function clearError(): void {
-  errorBox.hidden = true
-  errorBox.textContent = ''
-}
-
-const timestamp = () => new Date().toLocaleTimeString('en-GB', { hour12: false })
-
-function listMessage(msg: Message): void {
-  const item = document.createElement('li')
-  item.textContent = `[${timestamp()}] ${msg.text()}`
-  // The QoS it was delivered at: the lower of the publisher's and the subscription's.
-  item.dataset.qos = String(msg.qos)
-  item.title = `QoS ${msg.qos}${msg.retain ? ', retained' : ''}`
-  received.append(item)
-}
-
-/** A row for one subscription: its handler updates only this row. */
-function subscriptionRow(filter: string, qos: QoS): { row: HTMLLIElement; handler: (msg: Message) => void } {
-  const row = document.createElement('li')
-  row.dataset.filter = filter
-  row.dataset.state = 'subscribing'
-  const label = document.createElement('span')
-  label.textContent = `${filter} (QoS ${qos}): `
-  const count = document.createElement('span')
-  count.className = 'count'
-  count.textContent = '0'
-  const last = document.createElement('span')
-  last.className = 'last'
-  const remove = document.createElement('button')
-  remove.textContent = 'Unsubscribe'
-  remove.addEventListener('click', () => {
-    client?.unsubscribe(filter).then(() => row.remove(), showError)
-  })
-  row.append(label, count, ' messages ', last, remove)
-  subscriptionList.append(row)
-  let n = 0
-  const handler = (msg: Message) => {
-    count.textContent = String(++n)
-    last.textContent = `last: ${msg.topic} = ${msg.text()}`
-  }
-  return { row, handler }
-}
-
-async function subscribe(filter: string, qos: QoS, extra?: (msg: Message) => void): Promise<void> {
-  const c = client
-  if (!c) return showError(new Error('Connect first'))
-  const { row, handler } = subscriptionRow(filter, qos)
-  try {
-    const [granted] = await c.subscribe(filter, { qos }, (msg) => {
-      handler(msg)
-      extra?.(msg)
-    })
-    row.dataset.state = 'active'
-    row.dataset.granted = String(granted?.qos)
-  } catch (err) {
-    row.remove()
-    showError(err)
-  }
-}
-
-function connectOptions(): ClientOptions {
-  const minDelay = Number(params.get('minDelay') ?? 500)
-  const options: ClientOptions = {
-    keepalive: Number(params.get('keepalive') ?? 30),
-    reconnect: { minDelay, maxDelay: Math.max(5000, minDelay) },
-  }
-  const clientId = params.get('clientId')
-  if (clientId) options.clientId = clientId
-  // With a store in IndexedDB, accepted QoS 1/2 messages survive a reload of the page.
-  if (params.get('store') === 'indexeddb') options.store = new IndexedDBStore(clientId ?? 'demo')
-  const willTopic = field('will-topic').value
-  if (willTopic) options.will = { topic: willTopic, payload: field('will-payload').value, qos: 1 }
-  return options
-}
-
 async function onConnect(): Promise<void> {
-  clearError()
+  const refusal = whyNotConnect(client)
+  if (refusal) return note(settingsNote, refusal)
+  note(settingsNote, '')
+  clearLastError()
   try {
-    client = connect(field('broker').value, connectOptions())
+    client = connect(brokerUrl(), clientOptions())
   } catch (err) {
-    showError(err)
-    return
+    // Bad settings: the client refused them before anything went on the wire.
+    return note(settingsNote, describeError(err))
   }
   window.client = client
-  for (const event of ['connect', 'reconnect', 'close', 'offline', 'end'] as const) client.on(event, showStatus)
-  client.on('error', showError)
-  showStatus()
-  await subscribe(field('topic').value, qosOf('qos'), listMessage)
+  lockSettings(true)
+  showButtons()
+  client.on('message', countMessage)
+  watchStatus(client)
+  await subscribe(client, publishTopic(), subscribeQos(), showMessage)
 }
 
 async function onDisconnect(): Promise<void> {
   const c = client
-  if (!c) return
+  const refusal = whyNoClient(c, 'Disconnect')
+  if (refusal || !c) return note(settingsNote, refusal ?? '')
   await c.end()
   client = undefined
   window.client = undefined
-  subscriptionList.replaceChildren()
-  showStatus()
-  status.textContent = 'closed'
-  status.dataset.state = 'closed'
+  clearSubscriptions()
+  unwatchStatus(true)
+  lockSettings(false)
+  showButtons()
 }
 
 async function onPublish(): Promise<void> {
-  clearError()
-  if (!client) return showError(new Error('Connect first'))
+  const refusal = whyNoClient(client, 'Publish')
+  if (refusal || !client) return note(publishError, refusal ?? '')
+  note(publishError, '')
+  const { topic, payload, options } = publishRequest()
   try {
-    await client.publish(field('topic').value, field('message').value, { qos: qosOf('qos'), retain: field('retain').checked })
+    await client.publish(topic, payload, options)
   } catch (err) {
-    showError(err)
+    note(publishError, describeError(err))
   }
 }
 
-connectButton.addEventListener('click', () => void onConnect())
-disconnectButton.addEventListener('click', () => void onDisconnect())
-$('publish').addEventListener('click', () => void onPublish())
-$('subscribe').addEventListener('click', () => {
-  clearError()
-  void subscribe(field('filter').value, qosOf('filter-qos'))
+function onSubscribe(): void {
+  const refusal = whyNoClient(client, 'Subscribe')
+  if (refusal || !client) return showSubscribeError(refusal)
+  const filter = byId<HTMLInputElement>('filter').value
+  void subscribe(client, filter, Number(byId<HTMLSelectElement>('filter-qos').value) as 0 | 1 | 2)
+}
+
+byId<HTMLFormElement>('settings').addEventListener('submit', (event) => {
+  event.preventDefault()
+  void onConnect()
 })
-field('message').addEventListener('keydown', (e) => {
+disconnectButton.addEventListener('click', () => void onDisconnect())
+byId('publish').addEventListener('click', () => void onPublish())
+byId('subscribe').addEventListener('click', onSubscribe)
+byId('message').addEventListener('keydown', (e) => {
   if (e.key === 'Enter') void onPublish()
 })
-showStatus()
-if (params.has('autoconnect')) void onConnect()
+
+presetSettings()
+refreshStatus(undefined)
+showButtons()
+if (autoconnect()) void onConnect()

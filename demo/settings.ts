@@ -1,0 +1,67 @@
+import { type ClientOptions, IndexedDBStore, type QoS } from 'ts-mqtt-ws'
+import { byId } from './dom.js'
+
+/**
+ * The connection settings form: what it starts with (the address may preset any field, e.g.
+ * ?broker=ws://host:8888&clientId=me&keepalive=5&version=5&autoconnect) and the ClientOptions it
+ * gives. Every tab gets a client id of its own, so two tabs never take each other's session.
+ */
+
+const params = new URLSearchParams(location.search)
+const input = (id: string) => byId<HTMLInputElement>(id)
+const select = (id: string) => byId<HTMLSelectElement>(id)
+
+/** A client id no other tab has: 'demo-' and 8 random hex characters. */
+export function randomClientId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(4))
+  return `demo-${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`
+}
+
+/** Fills the form from the address, with a fresh client id unless the address names one. */
+export function presetSettings(): void {
+  input('broker').value = params.get('broker') ?? `ws://${location.hostname || 'localhost'}:8888`
+  input('client-id').value = params.get('clientId') ?? randomClientId()
+  input('topic').value = params.get('topic') ?? input('topic').value
+  for (const [param, id] of [['username', 'username'], ['keepalive', 'keepalive'], ['version', 'version']] as const) {
+    const value = params.get(param)
+    if (value !== null) (byId<HTMLInputElement | HTMLSelectElement>(id)).value = value
+  }
+  if (params.get('clean') === 'false') input('clean').checked = false
+}
+
+/** Whether the address asks the page to connect on its own. */
+export const autoconnect = (): boolean => params.has('autoconnect')
+
+export const brokerUrl = (): string => input('broker').value.trim()
+
+function protocolVersion(): ClientOptions['protocolVersion'] {
+  const value = select('version').value
+  return value === 'auto' ? 'auto' : value === '5' ? 5 : 4
+}
+
+/** The form as ClientOptions. Bad values are left for the client to refuse, with its own error. */
+export function clientOptions(): ClientOptions {
+  // The reconnect delays are kept short so a broker restart shows its countdown without a long wait.
+  const minDelay = Number(params.get('minDelay') ?? 500)
+  const options: ClientOptions = {
+    clientId: input('client-id').value,
+    protocolVersion: protocolVersion(),
+    clean: input('clean').checked,
+    keepalive: Number(input('keepalive').value),
+    reconnect: { minDelay, maxDelay: Math.max(5000, minDelay) },
+  }
+  if (input('username').value) options.username = input('username').value
+  if (input('password').value) options.password = input('password').value
+  const willTopic = input('will-topic').value
+  if (willTopic) {
+    options.will = { topic: willTopic, payload: input('will-payload').value, qos: Number(select('will-qos').value) as QoS, retain: input('will-retain').checked }
+  }
+  // With a store in IndexedDB, accepted QoS 1/2 messages survive a reload of the page.
+  if (params.get('store') === 'indexeddb') options.store = new IndexedDBStore(options.clientId ?? 'demo')
+  return options
+}
+
+/** Locks the form while a client runs: its settings went out in the CONNECT and cannot change now. */
+export function lockSettings(locked: boolean): void {
+  for (const field of byId<HTMLFieldSetElement>('settings-fields').elements) (field as HTMLInputElement).disabled = locked
+}
