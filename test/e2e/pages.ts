@@ -38,6 +38,7 @@ export async function openDemo(page: Page, topic: string, options: DemoOptions =
     await page.fill('#topic', topic)
     await page.selectOption('#qos', String(options.qos ?? 0))
     if (options.will) {
+      await openDetails(page, '#will-topic')
       await page.fill('#will-topic', options.will.topic)
       await page.fill('#will-payload', options.will.payload)
     }
@@ -47,6 +48,14 @@ export async function openDemo(page: Page, topic: string, options: DemoOptions =
   await expect(page.locator(`#subscriptions li[data-filter="${topic}"]`)).toHaveAttribute('data-state', 'active')
 }
 
+/** Opens the folded <details> section that holds this field, so it can be filled in. */
+export async function openDetails(page: Page, field: string): Promise<void> {
+  await page.locator(field).evaluate((el) => {
+    const details = el.closest('details')
+    if (details) details.open = true
+  })
+}
+
 export async function publish(page: Page, text: string, options: { qos?: 0 | 1 | 2; retain?: boolean } = {}): Promise<void> {
   if (options.qos !== undefined) await page.selectOption('#qos', String(options.qos))
   if (options.retain !== undefined) await page.setChecked('#retain', options.retain)
@@ -54,9 +63,9 @@ export async function publish(page: Page, text: string, options: { qos?: 0 | 1 |
   await page.click('#publish')
 }
 
-/** The received list as text, without the timestamps. */
+/** The payloads of the received list, as text, in order. */
 export async function receivedTexts(page: Page): Promise<string[]> {
-  return (await page.locator('#messages li').allTextContents()).map((t) => t.replace(/^\[\d\d:\d\d:\d\d\] /, ''))
+  return page.locator('#messages li .payload').allTextContents()
 }
 
 /** The QoS each received message was delivered at, in order. */
