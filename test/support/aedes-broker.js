@@ -2,6 +2,7 @@ import http from 'node:http'
 import net from 'node:net'
 import { Aedes } from 'aedes'
 import websocketStream from 'websocket-stream'
+import { openPersistence } from './broker-persistence.js'
 
 /**
  * The reference broker: aedes served over WebSocket with websocket-stream, as the tutorial's
@@ -11,13 +12,25 @@ import websocketStream from 'websocket-stream'
  * `onFrame` sees every WebSocket frame a client sends: the bench counts frames per message with
  * it, which no client's own events show.
  *
- * @param {{ port?: number, host?: string, tcpPort?: number, log?: boolean | ((line: string) => void), onFrame?: (data: Buffer) => void }} [options]
- * @returns {Promise<{ url: string, port: number, tcpPort?: number, tcpUrl?: string, aedes: import('aedes').Aedes, close(): Promise<void>, restart(): Promise<any> }>}
+ * `persistence` keeps sessions, queued messages and retained messages beyond close(): in a LevelDB
+ * folder (`{ level: dir }`) or a running Redis (`{ redis: url }`). Without it they live in memory
+ * and a restart forgets them. A folder another broker holds, or a Redis that does not answer,
+ * rejects the start within a few seconds (see broker-persistence.js). `storage` says which it is.
+ *
+ * @param {{ port?: number, host?: string, tcpPort?: number, log?: boolean | ((line: string) => void), onFrame?: (data: Buffer) => void, persistence?: import('./broker-persistence.js').PersistenceChoice }} [options]
+ * @returns {Promise<{ url: string, port: number, tcpPort?: number, tcpUrl?: string, storage: string, aedes: import('aedes').Aedes, close(): Promise<void>, restart(): Promise<any> }>}
  */
 export async function startAedesBroker(options = {}) {
   const host = options.host ?? '127.0.0.1'
   const log = typeof options.log === 'function' ? options.log : options.log ? (line) => console.log(line) : undefined
-  const aedes = await Aedes.createBroker()
+  const store = await openPersistence(options.persistence, log)
+  let aedes
+  try {
+    aedes = await Aedes.createBroker({ persistence: store.persistence })
+  } catch (err) {
+    await store.close()
+    throw err
+  }
   if (log) logActivity(aedes, log)
 
   const sockets = new Set()
@@ -33,8 +46,6 @@ export async function startAedesBroker(options = {}) {
   wss.on('error', () => undefined)
   const onFrame = options.onFrame
   if (onFrame) wss.on('connection', (socket) => socket.on('message', (data) => onFrame(data)))
-  await listen(httpServer, options.port ?? 0, host)
-  const port = httpServer.address().port
 
   let tcpServer
   let tcpPort
@@ -46,7 +57,18 @@ export async function startAedesBroker(options = {}) {
       await new Promise((resolve) => wss.close(() => resolve()))
       const servers = [httpServer, tcpServer].filter((s) => s?.listening)
       await Promise.all(servers.map((s) => new Promise((resolve) => s.close(() => resolve()))))
+      // Last, once nothing can reach the broker, so no write is still on its way to a closed DB.
+      await store.close()
     })())
+
+  // A port in use closes the broker before rejecting, so the store is free for another start.
+  try {
+    await listen(httpServer, options.port ?? 0, host)
+  } catch (err) {
+    await close()
+    throw err
+  }
+  const port = httpServer.address().port
 
   if (options.tcpPort !== undefined) {
     tcpServer = track(net.createServer(aedes.handle))
@@ -64,9 +86,13 @@ export async function startAedesBroker(options = {}) {
     port,
     tcpPort,
     tcpUrl: tcpPort === undefined ? undefined : `mqtt://${host}:${tcpPort}`,
+    storage: store.storage,
     aedes,
     close,
-    /** A broker restart: this one closes, and a fresh one (no sessions kept) takes the same ports. */
+    /**
+     * A broker restart: this one closes, and a fresh one takes the same ports and the same
+     * persistence. In memory (the default) it starts empty; with `persistence` it resumes.
+     */
     restart: async () => {
       await close()
       return startAedesBroker({ ...options, port, tcpPort: options.tcpPort === undefined ? undefined : tcpPort })
