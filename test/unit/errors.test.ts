@@ -6,6 +6,7 @@ import {
   ConnectionClosedError,
   ConnectionRefusedError,
   ConnectTimeoutError,
+  CredentialsError,
   InvalidArgumentError,
   InvalidTopicError,
   KeepaliveTimeoutError,
@@ -38,6 +39,7 @@ describe('MqttError subclasses', () => {
     [new BrokerLimitError('maximumQoS', 'why'), 'BrokerLimitError', 'BROKER_LIMIT'],
     [new RequestTimeoutError('t', 5), 'RequestTimeoutError', 'REQUEST_TIMEOUT'],
     [new BufferOverflowError('t/#', 5), 'BufferOverflowError', 'BUFFER_OVERFLOW'],
+    [new CredentialsError('credentials', 'why'), 'CredentialsError', 'CREDENTIALS_FAILED'],
   ]
 
   it.each(each)('%s is an MqttError with its own name and code', (error, name, code) => {
