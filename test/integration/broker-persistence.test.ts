@@ -155,9 +155,10 @@ describe('the broker harness with LevelDB persistence', () => {
 })
 
 const hasRedis = redisAvailable()
-const redisTitle = hasRedis
-  ? 'the broker harness with Redis persistence'
-  : 'the broker harness with Redis persistence (skipped: redis-server is not installed; apt-get install -y redis-server)'
+const noRedis = 'skipped: redis-server is not installed (apt-get install -y redis-server)'
+const redisTitle = `the broker harness with Redis persistence${hasRedis ? '' : ` (${noRedis})`}`
+// The default reporter counts skipped tests without naming them, so the reason is printed as well.
+if (!hasRedis) console.warn(`Redis persistence tests ${noRedis}`)
 
 describe.skipIf(!hasRedis)(redisTitle, () => {
   let redis: Awaited<ReturnType<typeof startRedis>>

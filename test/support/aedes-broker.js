@@ -28,7 +28,7 @@ export async function startAedesBroker(options = {}) {
   try {
     aedes = await Aedes.createBroker({ persistence: store.persistence })
   } catch (err) {
-    await store.close()
+    await store.close().catch(() => undefined)
     throw err
   }
   if (log) logActivity(aedes, log)

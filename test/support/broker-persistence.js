@@ -75,7 +75,12 @@ async function openRedis(url, log) {
   }
   connected = true
   const persistence = aedesPersistenceRedis({ conn })
-  return { persistence, storage: `Redis at ${shown}`, close: () => persistence.destroy() }
+  const close = async () => {
+    // destroy() fails if aedes never finished its setup; the connection must close all the same.
+    await persistence.destroy().catch(() => undefined)
+    conn.disconnect()
+  }
+  return { persistence, storage: `Redis at ${shown}`, close }
 }
 
 /**
