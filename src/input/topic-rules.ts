@@ -2,7 +2,10 @@ import { InvalidTopicError } from '../errors.js'
 import { hasWildcard } from '../wildcards.js'
 import { stringFault } from './mqtt-string.js'
 
-/** Checks a topic name for PUBLISH (MQTT §4.7.3): not empty, no wildcards, no U+0000, at most 65,535 bytes. */
+/**
+ * Checks a topic name for PUBLISH (MQTT §4.7.3): not empty, no wildcards, no U+0000, at most 65,535 bytes.
+ * @throws {@link InvalidTopicError} saying what is wrong
+ */
 export function validateTopicName(topic: unknown): asserts topic is string {
   checkString(topic)
   if (hasWildcard(topic)) {
@@ -10,7 +13,10 @@ export function validateTopicName(topic: unknown): asserts topic is string {
   }
 }
 
-/** Checks a subscription filter (MQTT §4.7.1): `#` only as the whole last level, `+` only as a whole level. */
+/**
+ * Checks a subscription filter (MQTT §4.7.1): `#` only as the whole last level, `+` only as a whole level.
+ * @throws {@link InvalidTopicError} saying what is wrong
+ */
 export function validateTopicFilter(filter: unknown): asserts filter is string {
   checkString(filter)
   const levels = filter.split('/')
