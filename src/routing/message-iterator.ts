@@ -5,7 +5,7 @@ import type { Subscriber } from './router.js'
 export interface MessageStream<M> extends AsyncIterableIterator<M> {
   /** Messages that came and wait to be read. */
   readonly buffered: number
-  /** Messages thrown away because the buffer was full when they came (see BufferPolicy). */
+  /** Messages thrown away because the buffer was full when they came (see MessagesOptions' bufferLimit and overflow). */
   readonly dropped: number
   /** Stops listening (what `break` in a for-await loop calls); the messages still waiting are let go. */
   return(): Promise<IteratorResult<M>>

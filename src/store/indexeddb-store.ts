@@ -11,6 +11,10 @@ const OBJECTS = 'outgoing'
 export class IndexedDBStore implements Store {
   private db: Promise<IDBDatabase> | undefined
 
+  /**
+   * @param name - the IndexedDB database's name, one per client
+   * @throws {@link InvalidArgumentError} for a name that is not a non-empty string
+   */
   constructor(private readonly name: string) {
     if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('IndexedDBStore needs a name')
   }
