@@ -165,6 +165,16 @@ function has(feature: string): boolean {
 
 const pairs = examples()
 
+/** MQTT.js 5's client options (IClientOptions and ISecureClientOptions), read from its type declarations. */
+function mqttJsOptions(): string[] {
+  const declarations = readFileSync(new URL('../../node_modules/mqtt/build/lib/client.d.ts', import.meta.url), 'utf8')
+  return ['ISecureClientOptions', 'IClientOptions'].flatMap((block) => {
+    const body = declarations.slice(declarations.indexOf(`export interface ${block}`)).split('\n}')[0] as string
+    // Four spaces: the interface's own members, not the fields of `servers`' element type.
+    return [...body.matchAll(/^ {4}(\w+)\??:/gm)].map((m) => m[1] as string)
+  })
+}
+
 describe('MIGRATING.md', () => {
   it('has a handful of before/after pairs, each with both sides', () => {
     expect(pairs.size).toBeGreaterThanOrEqual(4)
@@ -173,6 +183,15 @@ describe('MIGRATING.md', () => {
       expect(pair.before?.language, `${name}: before`).toBe('js')
       expect(pair.after?.language, `${name}: after`).toBe('ts')
     }
+  })
+
+  it("names each of MQTT.js 5's client options in its table of options", () => {
+    const table = doc.slice(doc.indexOf('## Options'), doc.indexOf('## Methods'))
+    const names = mqttJsOptions()
+    expect(names).toEqual(expect.arrayContaining(['reconnectPeriod', 'wsOptions', 'rejectUnauthorized']))
+    // `my` is MQTT.js's scratch field for its own use, not a setting.
+    const missing = names.filter((name) => name !== 'my' && !table.includes(`\`${name}`))
+    expect(missing).toEqual([])
   })
 
   describe.each([...pairs])('the %s example', (_, pair) => {
