@@ -45,6 +45,8 @@ describe("calls in MQTT.js's callback style are refused, as the callback would n
 
   it.each<[string, CallbackMethod, unknown[]]>([
     ['publish(topic, payload)', 'publish', ['t', 'm']],
+    ['publish(true, payload), whose topic the topic check refuses: not end(true)', 'publish', [true, 'm']],
+    ['unsubscribe(false), whose filter the filter check refuses', 'unsubscribe', [false]],
     ['publish(topic, payload, options)', 'publish', ['t', 'm', { qos: 1 }]],
     ['publish(topic, a function as payload), which the payload check refuses', 'publish', ['t', noop]],
     ['publish with a fifth argument that is a function, past where MQTT.js puts one', 'publish', ['t', 'm', {}, undefined, callback]],
