@@ -3,7 +3,8 @@ export { MqttClient, type EndOptions } from './client/client.js'
 export { Message, type MessageHandler } from './client/message.js'
 export type { RequestOptions, Responder } from './client/request-response.js'
 export type { ClientState, MqttClientEvents } from './client/events.js'
-export type { ClientOptions, ReconnectOptions, WillOptions } from './input/options.js'
+export type { AuthHook, ClientOptions, ReconnectOptions, ResolvedOptions, WillOptions } from './input/options.js'
+export type { Credentials, CredentialsHook, UrlProvider } from './input/credentials.js'
 export type { Payload } from './input/payload.js'
 export type { MessagesOptions, PublishOptions, SubscribeOptions, SubscriptionMap } from './input/requests.js'
 export type { MessageStream } from './routing/message-iterator.js'
@@ -24,6 +25,7 @@ export {
   SessionTakenOverError,
   ConnectionRefusedError,
   ConnectTimeoutError,
+  CredentialsError,
   InvalidArgumentError,
   InvalidTopicError,
   KeepaliveTimeoutError,

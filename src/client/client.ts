@@ -14,6 +14,8 @@ import {
   type SubscriptionMap,
 } from '../input/requests.js'
 import { type ClientOptions, type ResolvedOptions, resolveOptions } from '../input/options.js'
+import { refuseCallbacks } from '../input/callbacks.js'
+import type { Login, UrlProvider } from '../input/credentials.js'
 import type { Payload } from '../input/payload.js'
 import { type NetworkWatch, watchNetwork } from '../platform/network.js'
 import { type SessionClaims, watchSessionClaims } from '../platform/session-claims.js'
@@ -26,6 +28,7 @@ import { MessageIterator, type MessageStream } from '../routing/message-iterator
 import { Router, type Sink } from '../routing/router.js'
 import { Outbox } from '../store/outbox.js'
 import { redactUrl } from '../transport/redact-url.js'
+import { ConnectInputs } from './connect-inputs.js'
 import { Connection } from './connection.js'
 import { TypedEmitter } from './emitter.js'
 import { type ClientState, type MqttClientEvents, redact, SHOWN, shownOptions } from './events.js'
@@ -51,6 +54,10 @@ export type { EndOptions }
  * the caller's Promises, and turns its state moves into events.
  */
 export class MqttClient extends TypedEmitter<MqttClientEvents> {
+  /**
+   * The options the client runs on, defaults filled in: frozen, and without the password, the
+   * MQTT 5 authenticationData, or the userinfo and query of the URLs.
+   */
   readonly options: Readonly<Omit<ResolvedOptions, 'password'>>
   private readonly config: ResolvedOptions
   private readonly router = new Router<Message>()
@@ -63,6 +70,10 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   /** Tells the other clients in this browser which session this one holds, and hears them take it. */
   private claims: SessionClaims | undefined
   private connection: Connection | undefined
+  /** The caller's url function and credentials hook, asked before each attempt. */
+  private readonly inputs: ConnectInputs
+  /** The attempt whose URL or credentials are awaited: an answer for any other comes too late and is dropped. */
+  private preparing: object | undefined
   /** The one timer: it serves whichever of the protocol's deadlines comes first. */
   private deadlineTimer: TimerHandle | undefined
   private deadlineAt = Infinity
@@ -71,9 +82,15 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   private rpc: RequestResponse | undefined
   private ended: (() => void) | undefined
 
-  constructor(url: string, options: ClientOptions = {}) {
+  /**
+   * Makes a client; open() starts connecting. `url` is the broker's ws:// or wss:// URL, or a
+   * function giving each attempt's (see {@link UrlProvider}).
+   * @throws {@link InvalidArgumentError} (or {@link InvalidTopicError}, for the will's topic) on bad options
+   */
+  constructor(url: string | UrlProvider, options: ClientOptions = {}) {
     super()
     this.config = resolveOptions(url, options)
+    this.inputs = new ConnectInputs(this.config.url, this.config.credentials)
     this.options = Object.freeze(shownOptions(this.config))
     this.protocol = new Protocol(this.config, { granted: () => this.router.subscriptions({ confirmedOnly: true }) })
     // A store the caller did not give is one nobody else can read: the protocol's queue already
@@ -81,10 +98,12 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     this.outbox = new Outbox(options.store ? this.config.store : undefined, (err) => this.report(err))
   }
 
+  /** Where the client is now: 'connecting', 'connected', 'reconnecting', 'disconnected' (gave up) or 'closed' (ended). */
   get state(): ClientState {
     return SHOWN[this.protocol.state]
   }
 
+  /** Whether the client is connected now (state 'connected'). */
   get connected(): boolean {
     return this.state === 'connected'
   }
@@ -118,7 +137,11 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     return this.protocol.nextReconnect(now())
   }
 
-  /** Opens the connection. Called by connect(); only needed after `new MqttClient(...)`. */
+  /**
+   * Opens the connection. Called by connect(); only needed after `new MqttClient(...)`. On an
+   * open client it only cuts a wait to reconnect short.
+   * @returns this client
+   */
   open(): this {
     if (this.network) {
       // Opened already: this only cuts a wait to reconnect short (a first open still loading the store goes on by itself).
@@ -138,13 +161,36 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   }
 
   /**
-   * Publishes. Resolves once written at QoS 0 (with undefined), and at QoS 1 and 2 once the
-   * broker acknowledged it, with its reason code (0x10: no matching subscribers) and MQTT 5
-   * properties. Rejects with the reason code and the broker's reason string if it refused.
+   * Publishes a message. While the client is offline it waits in the queue (QoS 0 too, unless
+   * `queueQoS0: false`) and goes out once connected; QoS 1 and 2 messages in flight are sent
+   * again after a reconnect.
+   *
+   * @param topic - the topic name: no wildcards
+   * @param payload - a string (sent as UTF-8) or bytes
+   * @param options - QoS (default 0), retain (default false), MQTT 5 properties
+   * @returns a Promise that resolves at QoS 0 once the message is written to the socket (with
+   * undefined); at QoS 1 on PUBACK and at QoS 2 on PUBCOMP, with the broker's reason code
+   * (0x10: no matching subscribers) and MQTT 5 properties.
+   * @throws (as a rejection; nothing is written) {@link InvalidTopicError} or
+   * {@link InvalidArgumentError} for bad arguments, a callback among them (MQTT.js's style), as it
+   * would never be called; {@link BrokerLimitError} for what the broker's CONNACK ruled out;
+   * {@link OfflineError} at QoS 0 while offline with `queueQoS0: false`; {@link QueueFullError}
+   * past `queueLimit`.
+   * @throws (as a rejection, later) {@link ReasonCodeError} when an MQTT 5 broker refuses it;
+   * {@link ClientClosedError} when the client ends first; {@link ConnectionClosedError} when the
+   * client stops reconnecting first (or already has).
+   * @example
+   * ```ts
+   * await client.publish('sensors/1/temp', '21.5', { qos: 1, retain: true })
+   * ```
    */
   publish(topic: string, payload: Payload, options?: PublishOptions): Promise<PublishResult | undefined> {
+    const args = arguments
     return this.operation<PublishPacket, PublishResult | undefined>(
-      () => buildPublish(topic, payload, options, this.protocol.protocolVersion),
+      () => {
+        refuseCallbacks('publish', args)
+        return buildPublish(topic, payload, options, this.protocol.protocolVersion)
+      },
       (packet, op) => {
         this.outbox.accepted(op, packet)
         return this.protocol.publish(op, packet, now())
@@ -152,7 +198,33 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     )
   }
 
+  /**
+   * Subscribes to one or more topic filters, at QoS 0 unless options say otherwise. While offline
+   * the SUBSCRIBE waits in the queue; after a reconnect the client subscribes again to every filter
+   * the broker granted.
+   *
+   * @param target - a filter, a list of filters, or filter -> options
+   * @param handler - gets each message the filters match (one Message: a function of two
+   * parameters is MQTT.js's `(err, granted)` callback, and is refused with InvalidArgumentError);
+   * every message also goes to the 'message' event
+   * @returns a Promise that resolves on SUBACK, with what the broker granted each filter, in order
+   * @throws (as a rejection; nothing is written) {@link InvalidTopicError} or
+   * {@link InvalidArgumentError} for bad arguments; {@link BrokerLimitError} for what the
+   * broker's CONNACK ruled out (wildcards, shared subscriptions, subscription identifiers);
+   * {@link QueueFullError} past `queueLimit`.
+   * @throws (as a rejection, later) {@link SubscribeError} when the broker refuses any of the
+   * filters (the others stay subscribed); {@link ReasonCodeError} when an MQTT 5 broker
+   * disconnects over it; {@link ClientClosedError} or {@link ConnectionClosedError} as for publish.
+   * @example
+   * ```ts
+   * await client.subscribe('sensors/+/temp', { qos: 1 }, (msg) => console.log(msg.topic, msg.text()))
+   * ```
+   */
   subscribe(target: string | string[] | SubscriptionMap, handler?: MessageHandler): Promise<Granted[]>
+  /**
+   * Subscribes with options: see the overload above.
+   * @param options - QoS (default 0) for every filter a string or a list names; MQTT 5 nl, rap, rh and properties
+   */
   subscribe(target: string | string[] | SubscriptionMap, options?: SubscribeOptions, handler?: MessageHandler): Promise<Granted[]>
   subscribe(
     target: string | string[] | SubscriptionMap,
@@ -161,13 +233,18 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   ): Promise<Granted[]> {
     const handler = typeof optionsOrHandler === 'function' ? optionsOrHandler : maybeHandler
     const options = typeof optionsOrHandler === 'function' ? undefined : optionsOrHandler
-    return this.subscribeWith(target, options, handler)
+    const args = arguments
+    return this.subscribeWith(target, options, handler, () => refuseCallbacks('subscribe', args))
   }
 
-  private subscribeWith(target: unknown, options: SubscribeOptions | undefined, sink?: Sink<Message>): Promise<Granted[]> {
+  /** `checkCall` refuses what is wrong with the call beyond its target and options (subscribe's handler). */
+  private subscribeWith(target: unknown, options: SubscribeOptions | undefined, sink?: Sink<Message>, checkCall?: () => void): Promise<Granted[]> {
     let subscriptions: Subscription[] = []
     return this.operation<Subscription[], Granted[]>(
-      () => buildSubscriptions(target, options, this.protocol.protocolVersion),
+      () => {
+        checkCall?.()
+        return buildSubscriptions(target, options, this.protocol.protocolVersion)
+      },
       (built, op) => {
         subscriptions = built
         // Routes go in before SUBSCRIBE, so retained messages that follow the SUBACK find their handler.
@@ -192,10 +269,23 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     )
   }
 
-  /** Resolves on UNSUBACK, with its reason codes (MQTT 5: 0x11 where no subscription existed). */
+  /**
+   * Unsubscribes from one or more topic filters; their handlers and message streams stop at once.
+   * @returns a Promise that resolves on UNSUBACK, with its reason codes (MQTT 5: 0x11 where no
+   * subscription existed)
+   * @throws (as a rejection; nothing is written) {@link InvalidTopicError} or
+   * {@link InvalidArgumentError} on a bad filter, and on a second argument (MQTT.js's options or
+   * callback), which would be ignored; {@link QueueFullError} past `queueLimit`.
+   * @throws (as a rejection, later) {@link ReasonCodeError} when an MQTT 5 broker refuses it;
+   * {@link ClientClosedError} or {@link ConnectionClosedError} as for publish.
+   */
   unsubscribe(target: string | string[]): Promise<UnsubscribeResult> {
+    const args = arguments
     return this.operation<string[], UnsubscribeResult>(
-      () => buildUnsubscriptions(target),
+      () => {
+        refuseCallbacks('unsubscribe', args)
+        return buildUnsubscriptions(target)
+      },
       (topics, op) => {
         for (const topic of topics) this.router.remove(topic)
         return this.protocol.unsubscribe(op, { cmd: 'unsubscribe', unsubscriptions: topics }, now())
@@ -210,6 +300,13 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
    * At most `bufferLimit` messages (default 1000) wait for a consumer that reads slower than they
    * come; past that `overflow` applies, and the stream's `dropped` counts what it lost (see
    * MessagesOptions: even QoS 1 and 2 messages, as they were acknowledged on arrival).
+   *
+   * Never throws: a bad argument, a refusal ({@link SubscribeError}, {@link BrokerLimitError}),
+   * or a {@link BufferOverflowError} under `overflow: 'error'` is thrown by the iteration.
+   * @example
+   * ```ts
+   * for await (const msg of client.messages('chat/#', { qos: 1 })) console.log(msg.text())
+   * ```
    */
   messages(filter: string, options: MessagesOptions = {}): MessageStream<Message> {
     let stream: ReturnType<typeof buildStream>
@@ -235,21 +332,34 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
   /**
    * Publishes a request and resolves with its reply (MQTT 5 request/response: a response topic
    * only this client subscribes to, and correlation data the reply echoes; on 3.1.1 both ride in
-   * the topic, see the README). Rejects with RequestTimeoutError when no reply comes in time.
+   * the topic, see the README).
+   * @returns a Promise that resolves with the first reply
+   * @throws (as a rejection) {@link RequestTimeoutError} when no reply comes within the timeout;
+   * {@link InvalidArgumentError} for a bad timeout; any error publish or subscribe rejects with,
+   * for the request or its response topic.
    */
   request(topic: string, payload: Payload, options?: RequestOptions): Promise<Message> {
     return this.requestResponse().request(topic, payload, options)
   }
 
-  /** Answers requests on `filter`: what `responder` returns is published as each one's reply. */
+  /**
+   * Answers requests on `filter`: what `responder` returns (or resolves with) is published as each
+   * one's reply, to its response topic with its correlation data.
+   * @returns a Promise that resolves on SUBACK, as subscribe's does, and rejects as subscribe's does
+   */
   respond(filter: string, responder: Responder, options?: SubscribeOptions): Promise<Granted[]> {
     return this.requestResponse().respond(filter, responder, options)
   }
 
   /**
    * Re-authenticates on the live connection (MQTT 5 enhanced authentication): sends AUTH with
-   * `authenticationData`; the broker's challenges go to the onAuth option; resolves once the
-   * broker accepts.
+   * `authenticationData`; the broker's challenges go to the onAuth option.
+   * @returns a Promise that resolves once the broker accepts (AUTH with reason 0)
+   * @throws (as a rejection) {@link ProtocolError} without MQTT 5 and an authenticationMethod in the
+   * CONNECT properties, while not connected, or with a re-authentication already under way;
+   * when the connection closes first (a broker refuses with a DISCONNECT), the error it closed
+   * with, such as {@link ConnectionClosedError}; {@link ClientClosedError} when the client ends
+   * first.
    */
   reauthenticate(authenticationData?: Uint8Array): Promise<undefined> {
     return this.operation<undefined, undefined>(
@@ -267,12 +377,15 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
    * Ends the client. Graceful by default: waits (up to endTimeout) for queued and in-flight
    * messages to settle, then sends DISCONNECT, so the broker does not publish the will.
    * With `force`, sends DISCONNECT at once and rejects what is still pending. On MQTT 5 the
-   * DISCONNECT can carry a reason code (0x04: publish the will) and properties.
+   * DISCONNECT can carry a reason code (0x04: publish the will) and properties. Resolves once
+   * the client is closed; rejects with InvalidArgumentError on bad options, and on MQTT.js's
+   * `end(true)` and callbacks.
    */
   end(options: EndOptions = {}): Promise<void> {
     if (this.ending) return this.ending
     let farewell
     try {
+      refuseCallbacks('end', arguments)
       farewell = buildFarewell(options, this.protocol.protocolVersion)
     } catch (err) {
       return Promise.reject(err)
@@ -317,13 +430,14 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     for (const action of actions) {
       switch (action.type) {
         case 'open':
-          this.openConnection(action.url)
+          this.prepareAttempt(action.url, action.attempt)
           break
         case 'send':
           if (this.listenerCount('packetsend') > 0) this.emit('packetsend', redact(action.packet))
           this.connection?.send(action.bytes)
           break
         case 'close':
+          this.preparing = undefined
           this.connection?.close()
           this.connection = undefined
           if (action.error) this.report(action.error)
@@ -367,11 +481,35 @@ export class MqttClient extends TypedEmitter<MqttClientEvents> {
     )
   }
 
-  private openConnection(url: string): void {
+  /**
+   * Opens the attempt's socket: at once, or once the caller's url function and credentials hook
+   * answered. The protocol's connect deadline runs meanwhile; its close, an end() among them,
+   * drops an answer still awaited, so nothing opens after it.
+   */
+  private prepareAttempt(planned: string | undefined, attempt: number): void {
+    if (!this.inputs.awaited) return this.openConnection(planned as string, undefined)
+    const preparing = {}
+    this.preparing = preparing
+    this.inputs.next(planned, attempt, this.protocol.protocolVersion).then(
+      ({ url, login }) => {
+        if (this.preparing !== preparing) return
+        this.preparing = undefined
+        this.openConnection(url, login)
+      },
+      (err: MqttError) => {
+        if (this.preparing !== preparing) return
+        this.preparing = undefined
+        this.report(err)
+        this.run(this.protocol.connectionLost(err, now()))
+      },
+    )
+  }
+
+  private openConnection(url: string, login: Login | undefined): void {
     const { WebSocket, maxPacketSize, subprotocols, coalesceWrites } = this.config
     const options = { WebSocket, protocolVersion: this.protocol.protocolVersion, maxPacketSize, subprotocols, coalesceWrites }
     this.connection = new Connection(url, options, {
-      opened: () => this.run(this.protocol.connectionOpened(now())),
+      opened: () => this.run(this.protocol.connectionOpened(now(), login)),
       received: (packet) => this.received(packet),
       violated: (error) => this.run(this.protocol.brokerViolation(error, now())),
       closed: (error) => {

@@ -7,8 +7,16 @@ import type { ProtocolWarning } from '../protocol/protocol.js'
 /** Where the client is: a plain string, so it can be shown or compared as is. */
 export type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected' | 'closed'
 
-/** The events of MqttClient and their arguments; the names are MQTT.js's. */
+/**
+ * The events of MqttClient and their arguments; the names are MQTT.js's.
+ * @example
+ * ```ts
+ * client.on('message', (topic, payload) => console.log(topic, new TextDecoder().decode(payload)))
+ * client.on('error', (err) => console.warn(err instanceof MqttError ? err.code : err))
+ * ```
+ */
 export interface MqttClientEvents {
+  /** The broker accepted a connection (the first or a reconnect), with its CONNACK. */
   connect: [connack: ConnackPacket]
   /** A reconnect attempt starts. */
   reconnect: []
@@ -18,13 +26,22 @@ export interface MqttClientEvents {
   offline: []
   /** end() finished: nothing more will happen. */
   end: []
+  /**
+   * A failure nobody awaits: why a connection was lost or refused (ConnectionRefusedError,
+   * ConnectTimeoutError, KeepaliveTimeoutError, TransportError, ProtocolError, CredentialsError,
+   * ...), a handler that threw, a store that failed. Unlike Node's EventEmitter, an error with no listener is
+   * not thrown.
+   */
   error: [error: Error]
   /** Something worth knowing that is not a failure, given once per client (see ProtocolWarning's codes). */
   warning: [warning: ProtocolWarning]
   /** The broker sent DISCONNECT (MQTT 5). */
   disconnect: [packet: DisconnectPacket]
+  /** Every message received, whichever subscription it matched, before the subscriptions' own handlers. */
   message: [topic: string, payload: Uint8Array, packet: IncomingPublishPacket]
+  /** Each packet written, for debugging; the CONNECT's password and any authenticationData left out. */
   packetsend: [packet: Packet]
+  /** Each packet read, for debugging. */
   packetreceive: [packet: IncomingPacket]
 }
 
@@ -65,7 +82,7 @@ export function shownOptions(config: ResolvedOptions): Omit<ResolvedOptions, 'pa
   const { password: _secret, properties, ...rest } = config
   return {
     ...rest,
-    url: redactUrl(config.url),
+    url: typeof config.url === 'string' ? redactUrl(config.url) : config.url,
     servers: config.servers.map(redactUrl),
     properties: properties && withoutAuthData(properties),
   }

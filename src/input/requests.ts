@@ -7,6 +7,7 @@ import { checkQos } from './options.js'
 import { type Payload, toWire } from './payload.js'
 import { checkProperties } from './properties.js'
 import { flag, received } from './values.js'
+import { refuseUnknownRequestOptions } from './unknown-options.js'
 
 /** Options of {@link MqttClient.publish}. */
 export interface PublishOptions {
@@ -83,6 +84,7 @@ export const DEFAULT_BUFFER_LIMIT = 1000
 /** Splits messages()'s options into the subscription's and the buffer's; throws a typed error on bad input. */
 export function buildStream(options: unknown): { subscribe: SubscribeOptions; bufferLimit: number; overflow: NonNullable<MessagesOptions['overflow']> } {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('messages options must be an object')
+  refuseUnknownRequestOptions('messages', options)
   const { bufferLimit = DEFAULT_BUFFER_LIMIT, overflow = 'drop-oldest', ...subscribe } = options as MessagesOptions
   if (!Number.isInteger(bufferLimit) || bufferLimit < 1 || bufferLimit > 2 ** 31 - 1) {
     throw new InvalidArgumentError(`bufferLimit must be an integer from 1 to ${2 ** 31 - 1}, not ${received(bufferLimit)}`)
@@ -108,6 +110,7 @@ export function buildPublish(
   validateTopicName(topic)
   const opts = options ?? {}
   if (typeof opts !== 'object') throw new InvalidArgumentError('publish options must be an object')
+  refuseUnknownRequestOptions('publish', opts)
   const qos = opts.qos ?? 0
   checkQos(qos)
   const wire = toWire(payload as Payload)
@@ -139,12 +142,14 @@ export function buildSubscriptions(
   else if (typeof target === 'object' && target !== null) entries = Object.entries(target as SubscriptionMap)
   else throw new InvalidArgumentError('subscribe takes a filter, an array of filters or an object of filter -> options')
   if (entries.length === 0) throw new InvalidArgumentError('subscribe needs at least one filter')
+  refuseUnknownRequestOptions('subscribe', options)
   checkProperties('subscribe', options?.properties)
   return entries.map(([topic, opts]) => buildSubscription(topic, opts ?? {}, protocolVersion))
 }
 
 function buildSubscription(topic: string, opts: SubscribeOptions, protocolVersion: ProtocolVersion): Subscription {
   validateTopicFilter(topic)
+  refuseUnknownRequestOptions('subscribe', opts)
   const qos = opts.qos ?? 0
   checkQos(qos)
   const sub: Subscription = { topic, qos }
@@ -175,6 +180,7 @@ export function buildUnsubscriptions(target: unknown): string[] {
 /** Checks end()'s options; the DISCONNECT fields they ask for, if any. Throws a typed error on bad input. */
 export function buildFarewell(options: unknown, protocolVersion: ProtocolVersion): Omit<DisconnectPacket, 'cmd'> | undefined {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('end options must be an object')
+  refuseUnknownRequestOptions('end', options)
   const { reasonCode, properties } = options as EndOptions
   if (reasonCode === undefined && properties === undefined) return undefined
   if (protocolVersion !== 5) throw new InvalidArgumentError('a DISCONNECT reason code or properties need MQTT 5')

@@ -19,8 +19,8 @@ export function typeName(value: unknown): string {
   return typeof value
 }
 
-/** Long strings are cut: an error message is no place for a caller's 64 KiB payload. */
-function quoted(s: string): string {
+/** A caller's string in single quotes, cut short: an error message is no place for a 64 KiB payload. */
+export function quoted(s: string): string {
   return `'${truncate(s, 40)}'`
 }
 

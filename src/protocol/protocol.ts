@@ -68,7 +68,7 @@ export interface ProtocolOptions extends Pick<ConnectPacket, 'clientId' | 'clean
   queueLimit: number
   /** Whether QoS 0 publishes wait while offline; if not, they fail with OfflineError. */
   queueQoS0: boolean
-  /** The brokers to try: the first, then each in turn on reconnect. */
+  /** The brokers to try: the first, then each in turn on reconnect. None: the caller's url function picks each. */
   servers: readonly string[]
   reconnect: ReconnectOptions
   /** ms from opening a socket to CONNACK. */
@@ -87,8 +87,11 @@ export interface GrantedSubscriptions {
 
 /** What the protocol asks of the layer that owns the socket. Carried out in order. */
 export type Action<Op> =
-  /** Open a socket to this broker. */
-  | { type: 'open'; url: string }
+  /**
+   * Open a socket to this broker; `url` undefined: to the one the caller's url function gives for
+   * `attempt` (0 for the first connection, then the try since the last accepted one, from 1).
+   */
+  | { type: 'open'; url: string | undefined; attempt: number }
   /** Write these bytes, the encoded `packet`. */
   | { type: 'send'; packet: Packet; bytes: Uint8Array }
   /** Close the socket; `error` says why when it is not a normal end. */
@@ -111,6 +114,7 @@ export type Action<Op> =
 export interface ProtocolWarning {
   /** QOS2_DOWNGRADED: the broker answered a QoS 2 PUBLISH with PUBACK (RabbitMQ does): it completes as delivered at QoS 1. */
   code: 'QOS2_DOWNGRADED'
+  /** What happened and what it means, in a sentence. */
   message: string
 }
 
@@ -276,8 +280,11 @@ export class Protocol<Op> {
     return this.take()
   }
 
-  /** The socket is open: CONNECT goes out. */
-  connectionOpened(now: number): Array<Action<Op>> {
+  /**
+   * The socket is open: CONNECT goes out, with `login` when the caller's credentials hook gave
+   * this attempt's username and password (in place of the options').
+   */
+  connectionOpened(now: number, login?: Pick<ConnectPacket, 'username' | 'password'>): Array<Action<Op>> {
     this.now = now
     if (this.life !== 'connecting') return this.take()
     this.keepalive.reset(now)
@@ -290,8 +297,9 @@ export class Protocol<Op> {
       clean: o.clean,
       keepalive: o.keepalive,
     }
-    if (o.username !== undefined) connect.username = o.username
-    if (o.password !== undefined) connect.password = o.password
+    const { username, password } = login ?? o
+    if (username !== undefined) connect.username = username
+    if (password !== undefined) connect.password = password
     if (o.will) connect.will = o.will
     if (this.version === 5) {
       const properties = { ...o.properties }
@@ -304,7 +312,10 @@ export class Protocol<Op> {
     return this.take()
   }
 
-  /** The socket went by itself (the broker or the network closed it); `error` says why. */
+  /**
+   * The socket went by itself (the broker or the network closed it), or the attempt failed before
+   * one opened (the caller's url function or credentials hook failed); `error` says why.
+   */
   connectionLost(error: MqttError | undefined, now: number): Array<Action<Op>> {
     this.now = now
     if (hasSocket(this.life)) this.afterLoss(error)
@@ -550,7 +561,7 @@ export class Protocol<Op> {
     this.aliases = new TopicAliases(0, 0)
     this.move('connecting')
     this.dueAt = this.now + this.options.connectTimeout
-    this.actions.push({ type: 'open', url: this.plan.server })
+    this.actions.push({ type: 'open', url: this.plan.server, attempt: this.plan.attempts })
   }
 
   /** We close the connection, for `error`. */
@@ -654,7 +665,7 @@ export class Protocol<Op> {
     if (this.options.protocolVersion === 'auto' && this.version === 5 && refusesVersion(code)) {
       // A 3.1.1 broker: speak 3.1.1 from now on, on a new socket at once, still connecting.
       this.version = 4
-      this.actions.push({ type: 'close' }, { type: 'open', url: this.plan.server })
+      this.actions.push({ type: 'close' }, { type: 'open', url: this.plan.server, attempt: this.plan.attempts })
       this.dueAt = this.now + this.options.connectTimeout
       return
     }

@@ -33,18 +33,21 @@ export class ReconnectPlan {
     return this.failures
   }
 
-  /** The server to connect to now. */
-  get server(): string {
-    return this.sentTo ?? (this.servers[this.index] as string)
+  /** The server to connect to now; undefined when there is no list, as the caller's url function picks each. */
+  get server(): string | undefined {
+    return this.sentTo ?? this.servers[this.index]
   }
 
   /**
    * The broker named another server (MQTT 5 Server Reference): the next try goes there at once,
    * once only, or for good in place of this one when the broker has `moved`. A reference that is
-   * not a WebSocket URL or a host[:port] is ignored.
+   * not a WebSocket URL or a host[:port] is ignored, as are all where the caller's url function
+   * picks each server: it alone knows how to sign a URL.
    */
   redirect(reference: string, moved: boolean): void {
-    const url = serverUrl(reference, this.server)
+    const current = this.server
+    if (current === undefined) return
+    const url = serverUrl(reference, current)
     if (!url) return
     if (moved) this.servers[this.index] = url
     this.sentTo = moved ? undefined : url
@@ -67,7 +70,7 @@ export class ReconnectPlan {
       return 0
     }
     this.sentTo = undefined
-    this.index = (this.index + 1) % this.servers.length
+    this.index = (this.index + 1) % Math.max(1, this.servers.length)
     return backoffDelay(this.level++, this.options, this.random)
   }
 }

@@ -200,6 +200,39 @@ describe('credentials never leak', () => {
     }
   })
 
+  it('keeps them out when a url function and a credentials hook give them, through an answer refused and a hook that throws', async () => {
+    const broker = await startFakeBroker({
+      protocolVersion: 5,
+      script: (conn) => (packet) => {
+        if (packet.cmd === 'connect') conn.send({ cmd: 'connack', reasonCode: 0, sessionPresent: false })
+      },
+    })
+    try {
+      let calls = 0
+      const c = connect(async () => secretUrl(broker.port), {
+        WebSocket,
+        protocolVersion: 5,
+        reconnect: { minDelay: 5, maxDelay: 5 },
+        credentials: () => {
+          calls++
+          // A user name the client cannot send, beside the password: the error says which, and shows neither.
+          if (calls === 2) return { username: 42 as unknown as string, password: SECRETS.password }
+          if (calls === 3) throw new Error('token service down')
+          return { username: 'alice', password: SECRETS.password }
+        },
+      })
+      await waitUntil(() => c.connected)
+      expect(broker.connections[0]?.path).toContain(SECRETS.urlToken)
+      broker.connections[0]?.socket.terminate()
+      await waitUntil(() => calls >= 4 && c.connected)
+      expect(String((broker.connections[1]?.packets.find((p) => p.cmd === 'connect') as { password?: Buffer }).password)).toBe(SECRETS.password)
+      gather('client.options', c.options)
+      await c.end({ force: true })
+    } finally {
+      await broker.close()
+    }
+  })
+
   it('keeps them out of what a refused Mosquitto CONNACK (bad password) gives back, on MQTT 5 and 3.1.1', async ({ skip }) => {
     if (!mosquittoAvailable()) return skip()
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ts-mqtt-ws-passwords-'))
@@ -239,7 +272,7 @@ describe('credentials never leak', () => {
     expect(gathered.length).toBeGreaterThan(20)
     // The packets that carried the secrets to the broker were among them.
     const sent = gathered.filter((g) => g.where === 'event packetsend').map((g) => (g.value as [{ cmd: string }])[0].cmd)
-    expect(new Set(sent)).toEqual(new Set(['connect', 'auth', 'subscribe', 'publish', 'puback']))
+    expect(new Set(sent)).toEqual(new Set(['connect', 'auth', 'subscribe', 'publish', 'puback', 'disconnect']))
     expect(leaks(gathered)).toEqual([])
     if (process.env.LEAK_FIGURES) process.stdout.write(`${gathered.length} values gathered; events ${JSON.stringify(Object.fromEntries(eventCounts))}\n`)
   })

@@ -93,6 +93,8 @@ const detached = () => {
   return buffer
 }
 const v5 = { version: 5 } as const
+/** A method called as JavaScript may call it: with arguments its types do not allow. */
+type AnyCall = (...args: unknown[]) => Promise<unknown>
 const ended = { ended: true } as const
 /** A new client, connected with these options (it throws before any socket exists, or it is a bad row). */
 const made = (more: ClientOptions) => () => started.push(connect(URL, options(more)))
@@ -235,6 +237,24 @@ const rows: Row[] = [
     error: InvalidArgumentError,
     says: 'will userProperties: "a"',
   },
+
+  // MQTT.js's calls and options (MIGRATING.md): refused, as a callback would never be called and an option never read.
+  { name: 'publish with an MQTT.js callback', call: (c) => (c.publish as AnyCall)('t', 'x', { qos: 1 }, () => undefined), error: InvalidArgumentError, says: 'publish takes no callback: it returns a Promise' },
+  { name: 'publish with an MQTT.js callback in place of the options', call: (c) => (c.publish as AnyCall)('t', 'x', () => undefined), error: InvalidArgumentError, says: 'publish takes no callback' },
+  { name: 'subscribe with an MQTT.js (err, granted) callback as the handler', call: (c) => c.subscribe('t', ((_e: unknown, _g: unknown) => undefined) as never), error: InvalidArgumentError, says: 'a subscribe handler receives one Message, not (err, granted)' },
+  { name: 'subscribe with options and an MQTT.js (err, granted) callback', call: (c) => c.subscribe('t', { qos: 1 }, ((_e: unknown, _g: unknown) => undefined) as never), error: InvalidArgumentError, says: 'the granted list is what the Promise resolves to' },
+  { name: 'unsubscribe with an MQTT.js callback', call: (c) => (c.unsubscribe as AnyCall)('t', () => undefined), error: InvalidArgumentError, says: 'unsubscribe takes no callback' },
+  { name: 'unsubscribe with MQTT 5 options, which would be ignored', ...v5, call: (c) => (c.unsubscribe as AnyCall)('t', { properties: { userProperties: { a: 'b' } } }), error: InvalidArgumentError, says: 'UNSUBSCRIBE properties are not supported' },
+  { name: 'end with an MQTT.js callback', call: (c) => (c.end as AnyCall)(() => undefined), error: InvalidArgumentError, says: 'end takes no callback' },
+  { name: "end(true), MQTT.js's force flag", call: (c) => c.end(true as never), error: InvalidArgumentError, says: 'write end({ force: true })' },
+  { name: 'end(true, callback)', call: (c) => (c.end as AnyCall)(true, () => undefined), error: InvalidArgumentError, says: "end(true) is MQTT.js's" },
+  { name: 'publish with QoS in place of qos, which would go out at QoS 0', call: (c) => c.publish('t', 'x', { QoS: 1 } as never), error: InvalidArgumentError, says: "unknown publish option 'QoS'; did you mean qos?" },
+  { name: "publish with MQTT.js's dup", call: (c) => c.publish('t', 'x', { qos: 1, dup: true } as never), error: InvalidArgumentError, says: "dup is MQTT.js's" },
+  { name: 'subscribe with an unknown option', call: (c) => c.subscribe('t', { qos: 1, noLocal: true } as never), error: InvalidArgumentError, says: "unknown subscribe option 'noLocal'" },
+  { name: "connect with MQTT.js's reconnectPeriod", call: made({ reconnectPeriod: 1000 } as ClientOptions), error: InvalidArgumentError, says: "reconnectPeriod is MQTT.js's; use reconnect: { minDelay }" },
+  { name: "connect with MQTT.js's wsOptions", call: made({ wsOptions: { headers: {} } } as ClientOptions), error: InvalidArgumentError, says: 'use options.WebSocket' },
+  { name: 'connect with keepAlive, a near miss', call: made({ keepAlive: 30 } as ClientOptions), error: InvalidArgumentError, says: "unknown option 'keepAlive'; did you mean keepalive?" },
+  { name: 'connect with protocolVersion 3 (MQTT 3.1)', call: made({ protocolVersion: 3 as never }), error: InvalidArgumentError, says: 'not 3: MQTT 3.1 is not supported' },
 
   // After end(): refused as a whole, whatever the arguments.
   { name: 'publish after end()', ...ended, call: (c) => c.publish('t', 'x', { qos: 1 }), error: ClientClosedError, says: 'no new operations are accepted' },

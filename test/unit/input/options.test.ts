@@ -328,8 +328,9 @@ describe('resolveOptions rejects bad input with InvalidArgumentError', () => {
     ['options that are a string', 'ws://x', 'options must be an object'],
     ['a client id that is not a string', { WebSocket, clientId: 5 }, 'clientId must be a string'],
     ['a user name that is not a string', { WebSocket, username: 5 }, 'username must be a string'],
-    ['a protocol version of 3', { WebSocket, protocolVersion: 3 }, "protocolVersion must be 4 (MQTT 3.1.1), 5 (MQTT 5.0) or 'auto'"],
-    ['a protocol version given as text', { WebSocket, protocolVersion: '5' }, "protocolVersion must be 4 (MQTT 3.1.1), 5 (MQTT 5.0) or 'auto'"],
+    ['a protocol version of 3, MQTT.js\'s MQTT 3.1', { WebSocket, protocolVersion: 3 }, "protocolVersion must be 4 (MQTT 3.1.1), 5 (MQTT 5.0) or 'auto', not 3: MQTT 3.1 is not supported"],
+    ['a protocol version of 6', { WebSocket, protocolVersion: 6 }, "protocolVersion must be 4 (MQTT 3.1.1), 5 (MQTT 5.0) or 'auto', not 6"],
+    ['a protocol version given as text', { WebSocket, protocolVersion: '5' }, "protocolVersion must be 4 (MQTT 3.1.1), 5 (MQTT 5.0) or 'auto', not the string '5'"],
     ['clean false with an empty client id', { WebSocket, clean: false, clientId: '' }, 'clean: false needs a clientId'],
     ['topic aliases that are neither auto nor false', { WebSocket, topicAliases: true }, "topicAliases must be 'auto' or false"],
     ['an onAuth that is not a function', { WebSocket, onAuth: 'x' }, 'onAuth must be a function'],
@@ -365,7 +366,8 @@ describe('resolveOptions rejects bad input with InvalidArgumentError', () => {
 
   it.each<[string, unknown, string]>([
     ['a URL that is not a string', 42, 'url must be a string like ws://host:port/path'],
-    ['a URL that does not parse', 'not a url', 'Invalid URL "not a url"'],
+    // Not quoted: a URL's query may carry a token even when the URL does not parse.
+    ['a URL that does not parse', 'not a url?token=s3cret', 'Invalid URL: it does not parse (not shown, as it may carry credentials)'],
     ['an http URL', 'http://x', 'URL must start with ws:// or wss://, not http://'],
     ['an mqtt URL', 'mqtt://x:1883', 'URL must start with ws:// or wss://, not mqtt://'],
   ])('rejects %s', (_, at, message) => {

@@ -1241,7 +1241,7 @@ describe('life: opening', () => {
   it('moves from starting to connecting on open, asking for a socket to the first server', () => {
     const p = protocol()
     expect(p.state).toBe('starting')
-    expect(p.open(0)).toEqual([move('starting', 'connecting'), { type: 'open', url: 'ws://one' }])
+    expect(p.open(0)).toEqual([move('starting', 'connecting'), { type: 'open', url: 'ws://one', attempt: 0 }])
     expect(p.state).toBe('connecting')
   })
 
@@ -1296,12 +1296,12 @@ describe('life: reconnecting', () => {
     expect(p.connectionLost(new TransportError('refused'), 100)).toEqual([move('connecting', 'reconnecting')])
     expect(p.nextDeadline()).toBe(1_100)
     expect(p.tick(1_099)).toEqual([])
-    expect(p.tick(1_100)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://two' }])
+    expect(p.tick(1_100)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://two', attempt: 1 }])
     expect(p.nextDeadline()).toBe(31_100)
     p.connectionLost(undefined, 1_200)
     // The second delay has doubled, and the servers wrap round.
     expect(p.nextDeadline()).toBe(3_200)
-    expect(p.tick(3_200)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://one' }])
+    expect(p.tick(3_200)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://one', attempt: 2 }])
   })
 
   it('tells which try comes next and how long until it starts, only while waiting to reconnect', () => {
@@ -1324,7 +1324,7 @@ describe('life: reconnecting', () => {
   it('reconnects at once when opened while waiting to retry', () => {
     const p = connected()
     p.connectionLost(undefined, 500)
-    expect(p.open(600)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://two' }])
+    expect(p.open(600)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://two', attempt: 1 }])
     expect(p.nextDeadline()).toBe(30_600)
   })
 
@@ -1375,14 +1375,14 @@ describe('life: the network', () => {
     expect(p.nextDeadline()).toBeUndefined()
     expect(p.nextReconnect(1_100)).toEqual({ attempt: 1 })
     expect(p.tick(60_000)).toEqual([])
-    expect(p.networkOnline(60_000)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://two' }])
+    expect(p.networkOnline(60_000)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://two', attempt: 1 }])
     expect(p.nextDeadline()).toBe(90_000)
   })
 
   it('retries at once when the network comes back before the retry is due', () => {
     const p = connected()
     p.connectionLost(undefined, 0)
-    expect(p.networkOnline(10)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://two' }])
+    expect(p.networkOnline(10)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://two', attempt: 1 }])
   })
 
   it('retries at the deadline again once the network is back, after an offline spell that saw no deadline', () => {
@@ -1390,7 +1390,7 @@ describe('life: the network', () => {
     p.networkOffline(100)
     p.networkOnline(200)
     p.connectionLost(undefined, 300)
-    expect(p.tick(2_300)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://one' }])
+    expect(p.tick(2_300)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://one', attempt: 2 }])
   })
 
   it('only notes the network when there is no socket to close nor a retry to start', () => {
@@ -1450,9 +1450,9 @@ describe('life: giving up', () => {
     p.publish(1, pub('a', 1), 0)
     p.open(0)
     p.connectionLost(undefined, 0)
-    expect(p.tick(1_000)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://two' }])
+    expect(p.tick(1_000)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://two', attempt: 1 }])
     p.connectionLost(undefined, 1_000)
-    expect(p.tick(3_000)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://one' }])
+    expect(p.tick(3_000)).toEqual([move('reconnecting', 'connecting'), { type: 'open', url: 'ws://one', attempt: 2 }])
     const actions = p.connectionLost(new TransportError('socket refused'), 3_000)
     expect(actions).toEqual([{ type: 'settle', op: 1, error: expect.any(ConnectionClosedError) }, move('connecting', 'disconnected')])
     expect(settled(actions)[0]?.error?.message).toBe('Connection closed and not reconnecting: socket refused')
@@ -1923,7 +1923,7 @@ describe('the MQTT version', () => {
     expect(p.protocolVersion).toBe(5)
     expect(sent(p.connectionOpened(0))).toMatchObject([{ cmd: 'connect', protocolVersion: 5 }])
     const actions = p.packetReceived({ cmd: 'connack', sessionPresent: false, reasonCode: 1 }, 1)
-    expect(actions).toEqual([{ type: 'close' }, { type: 'open', url: SERVERS[0] }])
+    expect(actions).toEqual([{ type: 'close' }, { type: 'open', url: SERVERS[0], attempt: 0 }])
     expect(p.state).toBe('connecting')
     expect(p.protocolVersion).toBe(4)
     expect(sent(p.connectionOpened(2))).toMatchObject([{ cmd: 'connect', protocolVersion: 4 }])
@@ -2223,22 +2223,22 @@ describe('sent to another server (MQTT 5)', () => {
     p.packetReceived({ cmd: 'connack', sessionPresent: false, reasonCode: 0x9c, properties: { serverReference: 'other:9001' } }, 1)
     expect(p.state).toBe('reconnecting')
     expect(p.nextDeadline()).toBe(1)
-    expect(p.tick(1)).toContainEqual({ type: 'open', url: 'ws://other:9001/' })
+    expect(p.tick(1)).toContainEqual({ type: 'open', url: 'ws://other:9001/', attempt: 1 })
     p.connectionLost(undefined, 2)
-    expect(p.tick(2 + 1000)).toContainEqual({ type: 'open', url: SERVERS[1] })
+    expect(p.tick(2 + 1000)).toContainEqual({ type: 'open', url: SERVERS[1], attempt: 2 })
   })
 
   it('on DISCONNECT 0x9D with a Server Reference, moves to that server for good', () => {
     const p = connected5({})
     p.packetReceived({ cmd: 'disconnect', reasonCode: 0x9d, properties: { serverReference: 'ws://new/' } }, 1)
-    expect(p.tick(1)).toContainEqual({ type: 'open', url: 'ws://new/' })
+    expect(p.tick(1)).toContainEqual({ type: 'open', url: 'ws://new/', attempt: 1 })
   })
 
   it('follows no Server Reference on a DISCONNECT for any other reason: the next try waits its backoff, on the next server', () => {
     const p = connected5({})
     p.packetReceived({ cmd: 'disconnect', reasonCode: 0x8b, properties: { serverReference: 'ws://elsewhere/' } }, 1)
     expect(p.nextDeadline()).toBe(1_001)
-    expect(p.tick(1_001)).toContainEqual({ type: 'open', url: SERVERS[1] })
+    expect(p.tick(1_001)).toContainEqual({ type: 'open', url: SERVERS[1], attempt: 1 })
   })
 
   it('on 0x9C or 0x9D without a Server Reference, retries as after any other loss', () => {
@@ -2246,21 +2246,21 @@ describe('sent to another server (MQTT 5)', () => {
       const p = connected5({})
       p.packetReceived({ cmd: 'disconnect', reasonCode }, 1)
       expect(p.nextDeadline()).toBe(1_001)
-      expect(p.tick(1_001)).toContainEqual({ type: 'open', url: SERVERS[1] })
+      expect(p.tick(1_001)).toContainEqual({ type: 'open', url: SERVERS[1], attempt: 1 })
     }
   })
 
   it('with one server, goes back to it after a 0x9C try elsewhere, but stays on the server a 0x9D names', () => {
     const once = connected5({}, { servers: ['ws://one'] })
     once.packetReceived({ cmd: 'disconnect', reasonCode: 0x9c, properties: { serverReference: 'ws://other/' } }, 1)
-    expect(once.tick(1)).toContainEqual({ type: 'open', url: 'ws://other/' })
+    expect(once.tick(1)).toContainEqual({ type: 'open', url: 'ws://other/', attempt: 1 })
     once.connectionLost(undefined, 2)
-    expect(once.tick(1_002)).toContainEqual({ type: 'open', url: 'ws://one' })
+    expect(once.tick(1_002)).toContainEqual({ type: 'open', url: 'ws://one', attempt: 2 })
     const moved = connected5({}, { servers: ['ws://one'] })
     moved.packetReceived({ cmd: 'disconnect', reasonCode: 0x9d, properties: { serverReference: 'ws://new/' } }, 1)
-    expect(moved.tick(1)).toContainEqual({ type: 'open', url: 'ws://new/' })
+    expect(moved.tick(1)).toContainEqual({ type: 'open', url: 'ws://new/', attempt: 1 })
     moved.connectionLost(undefined, 2)
-    expect(moved.tick(1_002)).toContainEqual({ type: 'open', url: 'ws://new/' })
+    expect(moved.tick(1_002)).toContainEqual({ type: 'open', url: 'ws://new/', attempt: 2 })
   })
 })
 
