@@ -13,9 +13,8 @@ import { startAedesBroker } from '../support/aedes-broker.js'
  * result: the lines it prints, and what the broker saw (connections' request paths,
  * subscriptions, publishes).
  *
- * An example is a fenced block whose info string is `js before:<name>` or `ts after:<name>`; an
- * after block may add `needs:url-function` while `connect` does not yet take a URL function (it
- * is then skipped, and runs once it does). The examples connect to ws://localhost:8888, the demo
+ * An example is a fenced block whose info string is `js before:<name>` or `ts after:<name>`. The
+ * examples connect to ws://localhost:8888, the demo
  * broker's address, which is replaced by the test broker's.
  */
 
@@ -25,16 +24,15 @@ const doc = readFileSync(new URL('../../MIGRATING.md', import.meta.url), 'utf8')
 interface Example {
   code: string
   language: 'js' | 'ts'
-  needs: string | undefined
 }
 
 function examples(): Map<string, { before?: Example; after?: Example }> {
   const pairs = new Map<string, { before?: Example; after?: Example }>()
-  for (const m of doc.matchAll(/^```(js|ts) (before|after):([\w-]+)(?: needs:([\w-]+))?\n([\s\S]*?)^```$/gm)) {
-    const [, language, side, name, needs, code] = m as unknown as [string, 'js' | 'ts', 'before' | 'after', string, string | undefined, string]
+  for (const m of doc.matchAll(/^```(js|ts) (before|after):([\w-]+)\n([\s\S]*?)^```$/gm)) {
+    const [, language, side, name, code] = m as unknown as [string, 'js' | 'ts', 'before' | 'after', string, string]
     const pair = pairs.get(name) ?? {}
     if (pair[side]) throw new Error(`MIGRATING.md has two ${side}:${name} blocks`)
-    pair[side] = { code, language, needs }
+    pair[side] = { code, language }
     pairs.set(name, pair)
   }
   return pairs
@@ -152,16 +150,6 @@ async function observe(example: Example, modules: typeof mqttModules | typeof ou
 }
 
 /** Whether `connect` takes a URL function yet (another change adds it). */
-function has(feature: string): boolean {
-  if (feature !== 'url-function') throw new Error(`MIGRATING.md names an unknown need: ${feature}`)
-  try {
-    new ours.MqttClient((() => DEMO_URL) as never, { WebSocket, reconnect: false })
-    return true
-  } catch (err) {
-    if (err instanceof ours.InvalidArgumentError && err.message.startsWith('url must be a string')) return false
-    throw err
-  }
-}
 
 const pairs = examples()
 
@@ -195,8 +183,7 @@ describe('MIGRATING.md', () => {
   })
 
   describe.each([...pairs])('the %s example', (_, pair) => {
-    const needs = pair.after?.needs
-    it.skipIf(needs !== undefined && !has(needs))('prints and sends the same with this package as with MQTT.js', async () => {
+    it('prints and sends the same with this package as with MQTT.js', async () => {
       const before = await observe(pair.before as Example, mqttModules)
       const after = await observe(pair.after as Example, ourModules)
       expect(before.printed.length, 'the MQTT.js example printed nothing').toBeGreaterThan(0)
