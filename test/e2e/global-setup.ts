@@ -25,7 +25,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const broker = await startAedesBroker({ port: 0 })
   closers.push(() => broker.close())
 
-  const dev = await createServer({ configFile: demoConfig, server: local, logLevel: 'warn' })
+  // No file watching: an edit (or a build writing dist/) during a run must not reload a page mid-test.
+  const dev = await createServer({ configFile: demoConfig, server: { ...local, watch: null }, logLevel: 'warn' })
   await dev.listen()
   closers.push(() => dev.close())
 
