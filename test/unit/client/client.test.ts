@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   ClientClosedError,
   type ClientOptions,
@@ -12,24 +12,14 @@ import {
 } from '../../../src/index.js'
 import { rejection } from '../../support/expect-error.js'
 import { FakeSocket, written } from './fake-socket.js'
+import { startedClients, useFakeClock } from './fake-client.js'
 
 /**
  * MqttClient with no server: a fake WebSocket stands in for the broker and fake timers for the
  * clock, so each test walks the client through exactly the packets and times it names.
  */
-beforeEach(() => {
-  FakeSocket.all.length = 0
-  // setImmediate stays real: the transport flushes its writes in it.
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance', 'Date'] })
-})
-afterEach(() => {
-  vi.useRealTimers()
-})
-
-const started: MqttClient[] = []
-afterEach(async () => {
-  for (const c of started.splice(0)) await c.end({ force: true })
-})
+useFakeClock()
+const started = startedClients()
 
 function client(options: ClientOptions = {}): MqttClient {
   const c = new MqttClient('ws://broker.test', { WebSocket: FakeSocket, reconnect: { minDelay: 100, maxDelay: 100, jitter: false }, ...options })

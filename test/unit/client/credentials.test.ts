@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   type ClientOptions,
   connectAsync,
@@ -11,24 +11,15 @@ import {
 } from '../../../src/index.js'
 import { rejection, thrown } from '../../support/expect-error.js'
 import { FakeSocket, written } from './fake-socket.js'
+import { startedClients, useFakeClock } from './fake-client.js'
 
 /**
  * The url function and the credentials hook over a fake socket and a fake clock: each is asked
  * once per attempt, with the attempt's number, within connectTimeout, and each way it can fail
  * ends that attempt with a typed error and the reconnect plan.
  */
-beforeEach(() => {
-  FakeSocket.all.length = 0
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance', 'Date'] })
-})
-afterEach(() => {
-  vi.useRealTimers()
-})
-
-const started: MqttClient[] = []
-afterEach(async () => {
-  for (const c of started.splice(0)) await c.end({ force: true })
-})
+useFakeClock()
+const started = startedClients()
 
 const SECRET = 'S3CRET-token-4f9a'
 const RECONNECT = { minDelay: 100, maxDelay: 100, jitter: false }

@@ -1,16 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { BufferOverflowError, type ClientOptions, type Message, MqttClient } from '../../../src/index.js'
 import { rejection } from '../../support/expect-error.js'
 import { FakeSocket, written } from './fake-socket.js'
+import { startedClients } from './fake-client.js'
 
 /** client.messages() over a fake socket: the buffer a consumer that does not read runs into. */
-const started: MqttClient[] = []
-beforeEach(() => {
-  FakeSocket.all.length = 0
-})
-afterEach(async () => {
-  for (const c of started.splice(0)) await c.end({ force: true })
-})
+const started = startedClients()
 
 async function connected(options: ClientOptions = {}): Promise<{ c: MqttClient; socket: FakeSocket }> {
   const c = new MqttClient('ws://broker.test', { WebSocket: FakeSocket, reconnect: false, ...options }).open()

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { MAX_REMAINING_LENGTH } from '../../../src/codec/limits.js'
 import type { ConnackPacket } from '../../../src/codec/packets.js'
 import {
@@ -13,6 +13,7 @@ import {
 } from '../../../src/index.js'
 import { rejection } from '../../support/expect-error.js'
 import { FakeSocket, written } from '../client/fake-socket.js'
+import { startedClients } from '../client/fake-client.js'
 
 /**
  * Bad caller input, one row each: a call on a client connected to a fake socket, the typed error
@@ -37,13 +38,7 @@ function wire(): { sockets: number; bytes: number } {
   return { sockets: FakeSocket.all.length, bytes: FakeSocket.all.reduce((n, s) => n + (s as CountingSocket).bytes, 0) }
 }
 
-const started: MqttClient[] = []
-beforeEach(() => {
-  FakeSocket.all.length = 0
-})
-afterEach(async () => {
-  for (const c of started.splice(0)) await c.end({ force: true })
-})
+const started = startedClients()
 
 const URL = 'ws://broker.test'
 const options = (more: ClientOptions = {}): ClientOptions => ({ WebSocket: CountingSocket, reconnect: false, ...more })

@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError, MqttClient } from '../../../src/index.js'
 import { type CallbackMethod, refuseCallbacks } from '../../../src/input/callbacks.js'
 import { rejection, thrown } from '../../support/expect-error.js'
 import { FakeSocket, written } from '../client/fake-socket.js'
+import { startedClients } from '../client/fake-client.js'
 
 const noop = () => undefined
 /** MQTT.js's callbacks: `(err, granted)` for subscribe, `(err)` or `(err, packet)` for the others. */
@@ -64,11 +65,7 @@ describe("calls in MQTT.js's callback style are refused, as the callback would n
   })
 })
 
-const started: MqttClient[] = []
-afterEach(async () => {
-  for (const c of started.splice(0)) await c.end({ force: true })
-  FakeSocket.all.length = 0
-})
+const started = startedClients()
 
 /** A client on a fake socket, connected. */
 async function connected(): Promise<MqttClient> {

@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { MqttClient } from '../../../src/index.js'
 import { WebSocketTransport, type WebSocketLike } from '../../../src/transport/websocket.js'
 import { FakeSocket, written } from '../client/fake-socket.js'
+import { startedClients } from '../client/fake-client.js'
 
 /** A socket that is open at once and records each frame sent and the subprotocols it was offered. */
 class RecordingSocket implements WebSocketLike {
@@ -78,11 +79,7 @@ describe('WebSocketTransport subprotocols', () => {
 })
 
 describe('MqttClient hands the broker-quirk options to its transport', () => {
-  const started: MqttClient[] = []
-  afterEach(async () => {
-    for (const c of started.splice(0)) await c.end({ force: true })
-    FakeSocket.all.length = 0
-  })
+  const started = startedClients()
 
   /** A client past its CONNACK, and the socket standing in for its broker. */
   async function connected(options: ConstructorParameters<typeof MqttClient>[1]): Promise<{ c: MqttClient; socket: FrameCountingSocket }> {
