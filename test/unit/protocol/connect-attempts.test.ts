@@ -3,6 +3,7 @@ import type { ConnectPacket } from '../../../src/codec/packets.js'
 import { TransportError } from '../../../src/errors.js'
 import { type Action, Protocol, type ProtocolOptions } from '../../../src/protocol/protocol.js'
 import { ReconnectPlan } from '../../../src/protocol/reconnect.js'
+import { RECONNECT, testProtocol } from './test-protocol.js'
 
 /**
  * What the protocol says about each connection attempt for the client's url function and
@@ -10,27 +11,7 @@ import { ReconnectPlan } from '../../../src/protocol/reconnect.js'
  * each, and the CONNECT carrying the credentials given with the socket's opening.
  */
 type Actions = Array<Action<number>>
-const RECONNECT = { minDelay: 1_000, maxDelay: 8_000, factor: 2, jitter: false, maxAttempts: Infinity, resetAfter: 10_000 }
-
-function protocol(overrides: Partial<ProtocolOptions> = {}): Protocol<number> {
-  return new Protocol<number>(
-    {
-      protocolVersion: 4,
-      clientId: 'c1',
-      clean: true,
-      keepalive: 10,
-      maxInflight: 20,
-      queueLimit: 100,
-      queueQoS0: true,
-      servers: ['ws://one'],
-      reconnect: RECONNECT,
-      connectTimeout: 30_000,
-      endTimeout: 5_000,
-      ...overrides,
-    },
-    { granted: () => [] },
-  )
-}
+const protocol = (overrides: Partial<ProtocolOptions> = {}): Protocol<number> => testProtocol(overrides)
 
 const opens = (actions: Actions) => actions.filter((a) => a.type === 'open')
 const connectOf = (actions: Actions) => actions.flatMap((a) => (a.type === 'send' && a.packet.cmd === 'connect' ? [a.packet as ConnectPacket] : []))

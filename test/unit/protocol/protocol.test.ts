@@ -18,33 +18,16 @@ import {
 } from '../../../src/errors.js'
 import type { LifeState } from '../../../src/protocol/lifecycle.js'
 import { type Action, Protocol, type ProtocolOptions } from '../../../src/protocol/protocol.js'
+import { RECONNECT, testProtocol } from './test-protocol.js'
 
 /** Ops are the caller's opaque tokens; numbers make them easy to read in expectations. */
 type Op = number
 type Actions = Array<Action<Op>>
 
-/** No jitter, so every retry deadline below is exact: 1 s, then 2 s, 4 s, 8 s. */
-const RECONNECT = { minDelay: 1_000, maxDelay: 8_000, factor: 2, jitter: false, maxAttempts: Infinity, resetAfter: 10_000 }
 const SERVERS = ['ws://one', 'ws://two']
 
 function protocol(overrides: Partial<ProtocolOptions> = {}, granted: () => Subscription[] = () => []): Protocol<Op> {
-  return new Protocol<Op>(
-    {
-      protocolVersion: 4,
-      clientId: 'c1',
-      clean: true,
-      keepalive: 10,
-      maxInflight: 20,
-      queueLimit: 100,
-      queueQoS0: true,
-      servers: SERVERS,
-      reconnect: RECONNECT,
-      connectTimeout: 30_000,
-      endTimeout: 5_000,
-      ...overrides,
-    },
-    { granted },
-  )
+  return testProtocol({ servers: SERVERS, ...overrides }, granted)
 }
 
 /** A protocol that has asked for its first socket at `t` (connecting), the socket not open yet. */
