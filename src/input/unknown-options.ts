@@ -64,8 +64,8 @@ const REQUESTS = {
   publish: {
     known: PUBLISH_OPTIONS,
     mqttjs: {
-      dup: 'ours sets DUP itself, on a message it sends again',
-      cbStorePut: "ours takes no callback: the Promise settles when the broker has the message (QoS 1's PUBACK, QoS 2's PUBCOMP)",
+      dup: 'ours sets DUP itself when it sends again',
+      cbStorePut: 'ours takes no callback: await the Promise',
     },
   },
   subscribe: { known: SUBSCRIBE_OPTIONS, mqttjs: {} },
@@ -73,13 +73,14 @@ const REQUESTS = {
   end: { known: END_OPTIONS, mqttjs: {} },
 } satisfies Record<string, { known: Readonly<Record<string, true>>; mqttjs: Readonly<Record<string, string>> }>
 
-const IN_THE_URL = "put it in the URL: connect('ws://host:port/path', options)"
-const WEBSOCKET_CLASS = 'use options.WebSocket; in Node, a subclass of ws that passes its own options (headers, TLS, agent) to super()'
-const TLS = "TLS is the WebSocket's: the browser's own, or in Node options.WebSocket, a subclass of ws that passes the TLS options to super()"
-const TOPIC_ALIASES = "use topicAliases: 'auto' (the default, MQTT 5) or false"
-const STORE = 'use store: one Store, which keeps accepted outgoing QoS 1/2 messages until acknowledged'
-const NO_BUFFER = 'ours has no write buffer to size: the packets written in one task share a WebSocket frame (coalesceWrites)'
-const BYTES = 'payloads are always Uint8Array; msg.text() and msg.json() decode them'
+// Short on purpose: each string is in every browser bundle. MIGRATING.md has the long answers.
+const IN_THE_URL = 'put it in the URL'
+const WEBSOCKET_CLASS = 'use options.WebSocket (in Node, a subclass of ws)'
+const TLS = 'TLS is the WebSocket\'s: in Node, pass options.WebSocket, a subclass of ws'
+const TOPIC_ALIASES = "use topicAliases: 'auto' or false"
+const STORE = 'use store (one Store for outgoing QoS 1/2)'
+const NO_BUFFER = 'ours has no write buffer (see coalesceWrites)'
+const BYTES = 'payloads are Uint8Array: msg.text(), msg.json()'
 
 /**
  * MQTT.js's options (IClientOptions, MQTT.js 5) that ts-mqtt-ws does not take, each with what to
@@ -88,15 +89,13 @@ const BYTES = 'payloads are always Uint8Array; msg.text() and msg.json() decode 
  */
 const MQTTJS_OPTIONS: Record<string, string> = {
   reconnectPeriod: 'use reconnect: { minDelay } (ms), or reconnect: false for 0',
-  reconnectOnConnackError:
-    'ours retries after a refused CONNACK unless the refusal would only repeat (bad credentials, not authorized, client id or protocol version refused)',
-  manualConnect: 'make the client with new MqttClient(url, options) and call client.open() when ready',
-  transformWsUrl: 'give the url as a function, called before each attempt: connect((attempt) => url, options)',
+  reconnectOnConnackError: 'ours retries a refusal unless it would only repeat',
+  manualConnect: 'use new MqttClient(url, options), then client.open()',
+  transformWsUrl: 'give the url as a function: connect((attempt) => url, options)',
   createWebsocket: WEBSOCKET_CLASS,
   wsOptions: WEBSOCKET_CLASS,
-  resubscribe:
-    'ours always subscribes again to the granted filters after a reconnect to a broker that kept no session, and sends nothing when it kept one',
-  subscribeBatchSize: 'ours sends each subscribe() as one SUBSCRIBE, and after a reconnect subscribes again 50 filters to a SUBSCRIBE',
+  resubscribe: 'ours always subscribes again where the broker kept no session',
+  subscribeBatchSize: 'ours sends each subscribe() as one SUBSCRIBE',
   queueQoSZero: 'use queueQoS0',
   incomingStore: STORE,
   outgoingStore: STORE,
@@ -110,13 +109,13 @@ const MQTTJS_OPTIONS: Record<string, string> = {
   defaultProtocol: IN_THE_URL,
   query: IN_THE_URL,
   auth: 'use username and password',
-  reschedulePings: 'ours pings once nothing was sent, or nothing received, for a keepalive period',
-  timerVariant: 'ours runs its timers in a Worker where the browser has one (so hidden tabs do not delay pings), and plain timers elsewhere',
-  log: 'listen to the events instead: packetsend, packetreceive, warning, error',
-  messageIdProvider: 'ours gives packet ids itself, never one still in flight',
-  customHandleAcks: 'ours acknowledges every message it receives as a success',
-  authPacket: "use properties: { authenticationMethod, authenticationData }, and onAuth to answer the broker's challenges",
-  protocolId: "use protocolVersion: 4 (MQTT 3.1.1) or 5; MQTT 3.1 ('MQIsdp') is not supported",
+  reschedulePings: 'ours pings only when the link is idle',
+  timerVariant: 'ours uses Worker timers where it can',
+  log: 'listen to the packetsend, packetreceive, warning and error events',
+  messageIdProvider: 'ours gives packet ids itself',
+  customHandleAcks: 'ours acknowledges every message',
+  authPacket: 'use properties.authenticationMethod and onAuth',
+  protocolId: 'use protocolVersion: 4 or 5 (MQTT 3.1 is not supported)',
   ca: TLS,
   cert: TLS,
   key: TLS,
@@ -130,13 +129,13 @@ const MQTTJS_OPTIONS: Record<string, string> = {
   socksTimeout: WEBSOCKET_CLASS,
   browserBufferSize: NO_BUFFER,
   browserBufferTimeout: NO_BUFFER,
-  objectMode: 'ours has no stream to set it on: it writes WebSocket frames itself',
-  forceNativeWebSocket: 'ours uses options.WebSocket when given, and the global WebSocket otherwise',
-  unixSocket: 'ours speaks MQTT over WebSocket only, to a ws:// or wss:// URL',
+  objectMode: 'ours has no stream to set it on',
+  forceNativeWebSocket: 'ours uses options.WebSocket, else the global one',
+  unixSocket: 'ours speaks MQTT over WebSocket only',
   writeCache: 'ours has no packet cache to turn off',
   encoding: BYTES,
   binary: BYTES,
-  my: "ours keeps nothing of the caller's in its options: keep it beside the client",
+  my: 'keep your own data beside the client',
 }
 
 /**
