@@ -150,6 +150,7 @@ describe('the credentials hook', () => {
 
   it.each<[string, unknown, string]>([
     ['no object', null, 'credentials must be an object like { username, password }'],
+    ['a string', `device:${SECRET}`, 'credentials must be an object like { username, password }'],
     ['a user name that is a number', { username: 5, password: SECRET }, 'username must be a string'],
     ['a password that is a number', { username: 'u', password: 42 }, 'password must be a string or Uint8Array'],
     ['a password without a user name on MQTT 3.1.1', { password: SECRET }, 'MQTT 3.1.1 allows a password only with a username'],
@@ -163,6 +164,7 @@ describe('the credentials hook', () => {
     expect(FakeSocket.all).toHaveLength(0)
     const error = errors[0] as CredentialsError
     expect(error).toBeInstanceOf(CredentialsError)
+    expect(error.source).toBe('credentials')
     expect(error.message).toBe(`The credentials hook answered what the client cannot connect with: ${fault}`)
     expect(error.cause).toBeInstanceOf(InvalidArgumentError)
     expect(c.state).toBe('disconnected')
@@ -199,6 +201,24 @@ describe('the credentials hook', () => {
     expect(c.state).toBe('connected')
   })
 
+  it('slower than connectTimeout and then failing: its late CredentialsError is not reported, the timeout is the error', async () => {
+    const refusals: Array<(err: Error) => void> = []
+    const c = client('ws://broker.test', {
+      connectTimeout: 1_000,
+      credentials: () => new Promise<Credentials>((_, reject) => refusals.push(reject)),
+    })
+    const errors = errorsOf(c)
+    c.open()
+    await settled()
+    vi.advanceTimersByTime(1_000)
+    expect(c.state).toBe('reconnecting')
+    refusals[0]?.(new Error('token service answered 503'))
+    await settled()
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toBeInstanceOf(ConnectTimeoutError)
+    expect(c.state).toBe('reconnecting')
+  })
+
   it('pending when end() is called: end() settles, and the answer that comes after opens nothing', async () => {
     let give: ((c: Credentials) => void) | undefined
     const c = client('ws://broker.test', { credentials: () => new Promise<Credentials>((resolve) => (give = resolve)) })
@@ -212,6 +232,15 @@ describe('the credentials hook', () => {
     await settled()
     expect(FakeSocket.all).toHaveLength(0)
     expect(errors).toEqual([])
+  })
+
+  it("leaves the broker to the reconnect plan: with servers, each try's socket opens at the next one", async () => {
+    client('ws://one.test', { servers: ['ws://two.test'], credentials: () => ({ username: 'device' }) }).open()
+    await settled()
+    FakeSocket.last.drop()
+    vi.advanceTimersByTime(100)
+    await settled()
+    expect(FakeSocket.all.map((s) => s.url)).toEqual(['ws://one.test', 'ws://two.test'])
   })
 
   it('cannot be given beside the username or password options, whose place it takes', () => {
