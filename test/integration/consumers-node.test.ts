@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process'
 import { rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { startAedesBroker } from '../support/aedes-broker.js'
-import { installConsumer, packTarball } from '../support/consumer.js'
+import { installConsumer, sharedTarball } from '../support/consumer.js'
 import { installExample } from '../support/examples.js'
 
 const run = promisify(execFile)
@@ -40,7 +40,7 @@ let example: string
 let broker: Awaited<ReturnType<typeof startAedesBroker>>
 
 beforeAll(async () => {
-  const tarball = await packTarball()
+  const tarball = await sharedTarball(inject('runDir'))
   dir = await installConsumer(tarball, ['ws@^8'])
   example = await installExample('node', tarball)
   await writeFile(path.join(dir, 'consumer.mjs'), esm)

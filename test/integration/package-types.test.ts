@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { installConsumer, packTarball, repoRoot } from '../support/consumer.js'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { installConsumer, repoRoot, sharedTarball } from '../support/consumer.js'
 
 const run = promisify(execFile)
 const attw = path.join(repoRoot, 'node_modules/.bin/attw')
@@ -68,7 +68,7 @@ let tarball: string
 let dir: string
 
 beforeAll(async () => {
-  tarball = await packTarball()
+  tarball = await sharedTarball(inject('runDir'))
   // No "type": "module": under node16 its .ts files are CommonJS, its .cts always, its .mts never.
   dir = await installConsumer(tarball)
   for (const [file, options] of Object.values(consumers)) {
@@ -82,7 +82,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true })
-  if (tarball) await rm(path.dirname(tarball), { recursive: true, force: true })
 })
 
 interface AttwReport {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -9,15 +9,53 @@ const run = promisify(execFile)
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 
 /**
- * `npm pack` of this repo (its prepack script builds dist/), into a fresh temp folder. Consumers
+ * `npm pack` of this repo (its prepack script builds dist/), into `dest` or a fresh temp folder. Consumers
  * install this tarball, so what they test is what the registry would serve.
  */
-export async function packTarball(): Promise<string> {
-  const dest = await mkdtemp(path.join(os.tmpdir(), 'ts-mqtt-ws-pack-'))
+export async function packTarball(dest?: string): Promise<string> {
+  dest ??= await mkdtemp(path.join(os.tmpdir(), 'ts-mqtt-ws-pack-'))
   await run('npm', ['pack', '--silent', '--pack-destination', dest], { cwd: repoRoot, maxBuffer: 16 * 1024 * 1024 })
   const [file] = (await readdir(dest)).filter((f) => f.endsWith('.tgz'))
   if (!file) throw new Error('npm pack wrote no tarball')
   return path.join(dest, file)
+}
+
+/**
+ * The packed package, packed once per test run however many test files ask, in `runDir` (the
+ * integration project provides one): the first caller packs, the others wait for its tarball.
+ * Packing builds dist/, so two packs at once would empty it under each other. The tarball is the
+ * run's: callers do not delete it.
+ */
+export async function sharedTarball(runDir: string): Promise<string> {
+  const done = path.join(runDir, 'tarball.json')
+  try {
+    await mkdir(path.join(runDir, 'packing'))
+  } catch {
+    return waitForTarball(done)
+  }
+  let outcome: { tarball?: string; error?: string }
+  try {
+    outcome = { tarball: await packTarball(runDir) }
+  } catch (err) {
+    outcome = { error: err instanceof Error ? err.message : String(err) }
+  }
+  await writeFile(done, JSON.stringify(outcome))
+  if (outcome.error !== undefined) throw new Error(`npm pack failed: ${outcome.error}`)
+  return outcome.tarball as string
+}
+
+async function waitForTarball(done: string): Promise<string> {
+  const deadline = Date.now() + 5 * 60_000
+  while (Date.now() < deadline) {
+    const text = await readFile(done, 'utf8').catch(() => undefined)
+    if (text !== undefined) {
+      const outcome = JSON.parse(text) as { tarball?: string; error?: string }
+      if (outcome.error !== undefined) throw new Error(`npm pack failed in another test file: ${outcome.error}`)
+      return outcome.tarball as string
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  throw new Error('waited 5 minutes for another test file to pack the package')
 }
 
 /**
