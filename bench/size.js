@@ -13,6 +13,9 @@ const dist = path.join(root, 'dist')
 // MQTT.js 5.16, an esbuild browser bundle of `import mqtt from 'mqtt'` (the issue's reference figures).
 const MQTTJS = { minified: 345_860, gzip: 106_056 }
 
+/** What each of our bundles may weigh gzipped: a quarter of MQTT.js's. The tests hold us to it. */
+export const SIZE_BUDGET = Math.floor(MQTTJS.gzip / 4)
+
 const sizes = (code) => ({ minified: Buffer.byteLength(code), gzip: gzipSync(code, { level: 9 }).length })
 
 async function consumerBundle() {
@@ -59,7 +62,7 @@ export function sizeTable(rows) {
   for (const r of rows) {
     lines.push(`| ${r.name} | ${r.minified.toLocaleString('en')} B | ${r.gzip.toLocaleString('en')} B | ${pct(r.gzip, MQTTJS.gzip)} |`)
   }
-  const budget = Math.floor(MQTTJS.gzip / 4)
+  const budget = SIZE_BUDGET
   const worst = Math.max(...rows.filter((r) => r.ours).map((r) => r.gzip))
   lines.push('', `Budget: a quarter of MQTT.js gzip = ${budget.toLocaleString('en')} B; largest of ours: ${worst.toLocaleString('en')} B (${worst <= budget ? 'within' : 'OVER'}).`)
   return lines.join('\n')
