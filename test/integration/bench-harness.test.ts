@@ -4,12 +4,13 @@ import mqtt from 'mqtt'
 import { generate, type Packet } from 'mqtt-packet'
 import Paho from 'paho-mqtt'
 import u8 from 'u8-mqtt/esm/node/v4.js'
-import WebSocket from 'ws'
+import WebSocket, { WebSocketServer } from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAdapter } from '../../bench/clients/adapters.js'
 import { floodReceive, roundTrips, selfPublish, sinkSend } from '../../bench/clients/scenarios.js'
 import * as tsMqttWs from '../../src/index.js'
 import { startAedesBroker } from '../support/aedes-broker.js'
+import { startDelayProxy } from '../support/delay-proxy.js'
 import { waitUntil } from '../support/wait.js'
 
 /**
@@ -94,5 +95,86 @@ describe('the bench broker process', () => {
     } finally {
       child.disconnect()
     }
+  })
+})
+
+describe('the delay proxy', () => {
+  let echo: WebSocketServer
+  let echoUrl = ''
+  beforeAll(async () => {
+    echo = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+    echo.on('connection', (socket) => socket.on('message', (data, binary) => socket.send(data, { binary })))
+    await new Promise((resolve) => echo.once('listening', resolve))
+    echoUrl = `ws://127.0.0.1:${(echo.address() as { port: number }).port}`
+  })
+  afterAll(() => new Promise((resolve) => echo.close(resolve)))
+
+  /** Sends n numbered frames through the proxy; answers the order they came back in and when the first did. */
+  async function echoThrough(url: string, n: number, size = 8) {
+    const socket = new WebSocket(url)
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject))
+    const order: number[] = []
+    socket.on('message', (data: Buffer) => order.push(data.readUInt32BE(0)))
+    const t0 = performance.now()
+    let firstMs = 0
+    socket.once('message', () => (firstMs = performance.now() - t0))
+    for (let i = 0; i < n; i++) {
+      const frame = Buffer.alloc(size, 1)
+      frame.writeUInt32BE(i, 0)
+      socket.send(frame)
+    }
+    await waitUntil(() => order.length === n, 10_000)
+    socket.close()
+    return { order, firstMs }
+  }
+  const inOrder = (n: number) => Array.from({ length: n }, (_, i) => i)
+
+  it('adds at least the round-trip time it is given to a WebSocket echo, and keeps every frame in order', async () => {
+    const proxy = await startDelayProxy({ target: echoUrl, rttMs: 60 })
+    try {
+      const { order, firstMs } = await echoThrough(proxy.url, 300)
+      expect(order).toEqual(inOrder(300))
+      // A minimum only (timers may run late, never much early): 60 ms each way in two halves.
+      expect(firstMs).toBeGreaterThanOrEqual(55)
+      expect(proxy.forwarded.toBroker).toBeGreaterThan(0)
+      expect(proxy.forwarded.toClient).toBeGreaterThan(0)
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  it('passes frames straight through at 0 ms, in order', async () => {
+    const proxy = await startDelayProxy({ target: echoUrl, rttMs: 0 })
+    try {
+      expect((await echoThrough(proxy.url, 300)).order).toEqual(inOrder(300))
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  it('holds the sender back rather than queue past its bound, and still delivers every byte in order', async () => {
+    // 200 frames of 16 KiB against a 32 KiB bound: the queue must fill and drain many times.
+    const proxy = await startDelayProxy({ target: echoUrl, rttMs: 10, maxQueuedBytes: 32 * 1024 })
+    try {
+      expect((await echoThrough(proxy.url, 200, 16 * 1024)).order).toEqual(inOrder(200))
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  it('carries the end-to-end bench to aedes and back, every message intact, for ours and MQTT.js', async () => {
+    const proxy = await startDelayProxy({ target: broker.url, rttMs: 20 })
+    try {
+      for (const lib of ['ours', 'mqttjs']) {
+        const result = await selfPublish(adapter(lib), { url: proxy.url, n: 200, qos: 2 })
+        expect(result).toMatchObject({ received: 200, intact: 200 })
+      }
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  it('refuses a negative round-trip time', async () => {
+    await expect(startDelayProxy({ target: echoUrl, rttMs: -1 })).rejects.toThrow(/rttMs/)
   })
 })
