@@ -1,4 +1,5 @@
 // Turns bench/run.js's medians into the Markdown tables docs/benchmarks.md shows.
+import { mainThreadTable } from './main-thread.js'
 
 const NAMES = { ours: 'ts-mqtt-ws', mqttjs: 'MQTT.js 5.16', paho: 'paho-mqtt 1.1', u8: 'u8-mqtt 0.6.7' }
 const WHERE = { node: 'Node', chromium: 'Chromium' }
@@ -104,5 +105,7 @@ export function renderTables(report) {
     ceilingTable(report.results),
     '',
     memoryTable(report.results),
+    '',
+    mainThreadTable(report.results),
   ].join('\n') + failures(report.results)
 }

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { chromium } from '@playwright/test'
 import { measureSizes, sizeTable } from './size.js'
 import { renderTables } from './report.js'
+import { mainThreadCells, runMainThreadInChromium } from './main-thread.js'
 import { serveStatic } from '../test/support/static-server.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -138,7 +139,7 @@ function cells({ broker, fake, fake5 }) {
     // Port 9 (discard) is closed on loopback: the clients stay offline and queue.
     { group: 'memory', where: 'node', name: 'heap per queued offline QoS 1 message (10,000)', libs: ['ours', 'mqttjs'], scenario: 'offlineQueueHeap', params: { url: 'ws://127.0.0.1:9', n: 10_000 } },
   ]
-  return [...e2e('node'), rtt('node'), ...ceiling('node', 1), ...aliases, ...memory, ...e2e('chromium'), rtt('chromium'), ...ceiling('chromium', 0.5)]
+  return [...e2e('node'), rtt('node'), ...ceiling('node', 1), ...aliases, ...memory, ...e2e('chromium'), rtt('chromium'), ...ceiling('chromium', 0.5), ...mainThreadCells(fake, ALL)]
 }
 
 const median = (values) => {
@@ -190,7 +191,8 @@ async function main() {
           const job = { lib, scenario: cell.scenario, params: lib === 'ours' && OPTIONS ? { ...params, options: OPTIONS } : params }
           let result
           try {
-            result = cell.where === 'node' ? await runInNode(job, cell.group === 'e2e' || cell.group === 'rtt' ? broker : undefined) : await runInChromium(browser, statics.url, job)
+            if (cell.group === 'mainThread') result = await runMainThreadInChromium(browser, statics.url, job)
+            else result = cell.where === 'node' ? await runInNode(job, cell.group === 'e2e' || cell.group === 'rtt' ? broker : undefined) : await runInChromium(browser, statics.url, job)
           } catch (err) {
             result = { error: String(err?.message ?? err) }
           }

@@ -141,4 +141,15 @@ export async function sinkSend(adapter, { url, n, options = undefined, topic = '
   return { n, ms, rate: (n * 1000) / ms, server }
 }
 
-export const scenarios = { selfPublish, roundTrips, floodReceive, sinkSend }
+/**
+ * floodReceive, with what the probe says the client's thread spent on it, per 1,000 messages
+ * received. The probe's stop() leaves its reading in probe.used ({ scriptMs, taskMs }): in
+ * Chromium those are the main thread's counters (bench/main-thread.js).
+ */
+export async function receiveMainThread(adapter, params, probe = noProbe) {
+  const result = await floodReceive(adapter, params, probe)
+  const per1k = (value) => (value * 1000) / result.received
+  return { ...result, scriptMsPer1k: per1k(probe.used?.scriptMs), taskMsPer1k: per1k(probe.used?.taskMs) }
+}
+
+export const scenarios = { selfPublish, roundTrips, floodReceive, sinkSend, receiveMainThread }
