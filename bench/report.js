@@ -1,5 +1,6 @@
 // Turns bench/run.js's medians into the Markdown tables docs/benchmarks.md shows.
 import { mainThreadTable } from './main-thread.js'
+import { rttTable } from './rtt-rows.js'
 
 const NAMES = { ours: 'ts-mqtt-ws', mqttjs: 'MQTT.js 5.16', paho: 'paho-mqtt 1.1', u8: 'u8-mqtt 0.6.7' }
 const WHERE = { node: 'Node', chromium: 'Chromium' }
@@ -107,5 +108,7 @@ export function renderTables(report) {
     memoryTable(report.results),
     '',
     mainThreadTable(report.results),
+    '',
+    rttTable(report.results),
   ].join('\n') + failures(report.results)
 }

@@ -15,6 +15,7 @@ import { measureSizes, sizeTable } from './size.js'
 import { renderTables } from './report.js'
 import { mainThreadCells, runMainThreadInChromium } from './main-thread.js'
 import { serveStatic } from '../test/support/static-server.js'
+import { rttCells, startRttProxies } from './rtt-rows.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
@@ -165,24 +166,29 @@ function medianOf(results) {
 }
 
 async function main() {
-  const [broker, fake, fake5, statics] = await Promise.all([
+  const [broker, fake, fake5, statics, mosquitto, echo] = await Promise.all([
     startServer('bench/servers/broker.js'),
     startServer('bench/servers/fake-server.js'),
     startServer('bench/servers/fake-server.js', ['--v5']),
     serveStatic(root, { only: PAGE_FILES }),
+    startServer('bench/servers/mosquitto.js'),
+    startServer('bench/servers/echo-server.js'),
   ])
+  const rtt = await startRttProxies({ aedes: broker, mosquitto })
   const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined)
   const browser = await chromium.launch({
     ...(executablePath ? { executablePath } : {}),
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   })
-  const all = cells({ broker, fake, fake5 })
+  const all = [...cells({ broker, fake, fake5 }), ...rttCells(rtt.proxies, echo)]
     .filter((c) => !ONLY || ONLY.test(`${c.where} ${c.group} ${c.name}`))
     .map((c) => ({ ...c, libs: c.libs.filter((l) => !LIBS || LIBS.includes(l)) }))
   const raw = all.map(() => ({}))
   try {
     for (let round = 0; round < RUNS; round++) {
       for (const [i, cell] of all.entries()) {
+        // A cell may ask for fewer rounds: the round-trip rows (rtt-rows.js) would take too long.
+        if (round >= (cell.rounds ?? RUNS)) continue
         const order = round % 2 ? [...cell.libs].reverse() : cell.libs
         for (const lib of order) {
           // A cell may give each client options of its own (optionsByLib), in its own words.
@@ -207,6 +213,9 @@ async function main() {
     broker.child.disconnect()
     fake.child.disconnect()
     fake5.child.disconnect()
+    mosquitto.child.disconnect()
+    echo.child.disconnect()
+    await rtt.close()
     statics.close()
   }
 
@@ -215,6 +224,7 @@ async function main() {
     where: cell.where,
     name: cell.name,
     scenario: cell.scenario,
+    meta: cell.meta,
     params: { ...cell.params, url: undefined },
     median: Object.fromEntries(Object.entries(raw[i]).map(([lib, runs]) => [lib, medianOf(runs)])),
     raw: raw[i],

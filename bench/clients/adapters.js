@@ -123,7 +123,7 @@ function u8Mqtt(createClient, WebSocket) {
 }
 
 /**
- * @param {'ours' | 'mqttjs' | 'paho' | 'u8'} name
+ * @param {'ours' | 'mqttjs' | 'paho' | 'u8' | 'ws'} name
  * @param {{ tsMqttWs?: any, mqtt?: any, Paho?: any, u8?: any }} libs
  * @param {any} WebSocket the constructor to use (ws in Node, the browser's own in Chromium)
  */
@@ -137,6 +137,9 @@ export function createAdapter(name, libs, WebSocket) {
       return paho(libs.Paho)
     case 'u8':
       return u8Mqtt(libs.u8, WebSocket)
+    case 'ws':
+      // No client at all: the raw WebSocket row (scenarios.wsEcho) uses the constructor alone.
+      return { WebSocket }
     default:
       throw new Error(`unknown client ${name}`)
   }

@@ -51,8 +51,11 @@ function nextMessage(adapter) {
 // could write them once left 19,718 of them in that queue, at twice the broker CPU per message.
 const ON_THE_WAY = 1_000
 
-/** A client subscribed to a topic publishes n messages to itself through the broker. */
-export async function selfPublish(adapter, { url, n, qos, options = undefined }, probe = noProbe) {
+/**
+ * A client subscribed to a topic publishes n messages to itself through the broker. With maxMs it
+ * stops publishing once that long has passed (for slow links), and the counts say how many went.
+ */
+export async function selfPublish(adapter, { url, n: asked, qos, options = undefined, maxMs = Infinity }, probe = noProbe) {
   await adapter.connect(url, options)
   const topic = uniqueTopic('self')
   let received = 0
@@ -69,15 +72,49 @@ export async function selfPublish(adapter, { url, n, qos, options = undefined },
   await probe.start()
   const t0 = performance.now()
   const sent = []
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < asked && performance.now() - t0 < maxMs; i++) {
     await until(() => i - received < ON_THE_WAY)
     sent.push(adapter.publish(topic, PAYLOAD, qos))
   }
+  const n = sent.length
   await until(() => received >= n)
   await Promise.all(sent)
   const ms = performance.now() - t0
   await probe.stop()
   await adapter.end()
+  return { n, ms, rate: (n * 1000) / ms, received, intact: whole }
+}
+
+/**
+ * No MQTT: n 64-byte frames to a WebSocket echo server and back, at most ON_THE_WAY out at once,
+ * as selfPublish paces messages. One frame each way per message is what every client's QoS 0
+ * round trip needs at the least. The adapter is createAdapter('ws'): only its WebSocket is used.
+ */
+export async function wsEcho(adapter, { url, n }) {
+  const socket = new adapter.WebSocket(url)
+  socket.binaryType = 'arraybuffer'
+  await new Promise((resolve, reject) => {
+    socket.onopen = resolve
+    socket.onerror = () => reject(new Error(`cannot open ${url}`))
+  })
+  let received = 0
+  let whole = 0
+  let wake
+  socket.onmessage = (event) => {
+    received++
+    if (intact(new Uint8Array(event.data))) whole++
+    wake?.()
+  }
+  const until = (test) =>
+    test() ? undefined : new Promise((resolve) => (wake = () => test() && ((wake = undefined), resolve())))
+  const t0 = performance.now()
+  for (let i = 0; i < n; i++) {
+    await until(() => i - received < ON_THE_WAY)
+    socket.send(PAYLOAD)
+  }
+  await until(() => received >= n)
+  const ms = performance.now() - t0
+  socket.close()
   return { n, ms, rate: (n * 1000) / ms, received, intact: whole }
 }
 
@@ -152,4 +189,4 @@ export async function receiveMainThread(adapter, params, probe = noProbe) {
   return { ...result, scriptMsPer1k: per1k(probe.used?.scriptMs), taskMsPer1k: per1k(probe.used?.taskMs) }
 }
 
-export const scenarios = { selfPublish, roundTrips, floodReceive, sinkSend, receiveMainThread }
+export const scenarios = { selfPublish, roundTrips, floodReceive, sinkSend, receiveMainThread, wsEcho }
