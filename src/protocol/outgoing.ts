@@ -40,8 +40,8 @@ export interface OutgoingSink<Op> {
 
 /**
  * The operations a session has not finished: first queued, in order, then in flight under a
- * packet id until acknowledged. Publishes in flight are held to a window (the broker's Receive
- * Maximum, or ours); SUBSCRIBE and UNSUBSCRIBE only need a free id. Everything here survives a
+ * packet id until acknowledged. Publishes in flight are held to the window `flush` is given
+ * (send-window.ts); SUBSCRIBE and UNSUBSCRIBE only need a free id. Everything here survives a
  * lost connection: in-flight entries go again after the next CONNACK, ahead of the queue.
  */
 export class Outgoing<Op> {
@@ -65,6 +65,11 @@ export class Outgoing<Op> {
   /** Packets sent and awaiting acknowledgement. */
   get inFlightCount(): number {
     return this.inflight.size
+  }
+
+  /** QoS 1/2 publishes sent and awaiting acknowledgement: what the window holds. */
+  get publishesInFlightCount(): number {
+    return this.publishesInFlight
   }
 
   /** Whether a publish is in flight under this packet id. */

@@ -53,6 +53,7 @@ import {
   unsubscribeResult,
 } from './reason-codes.js'
 import { type ReconnectOptions, ReconnectPlan } from './reconnect.js'
+import { SendWindow } from './send-window.js'
 
 /** The CONNECT fields of the session, and the limits and timings the protocol keeps. */
 export interface ProtocolOptions extends Pick<ConnectPacket, 'clientId' | 'clean' | 'keepalive' | 'username' | 'password' | 'will' | 'properties'> {
@@ -62,7 +63,7 @@ export interface ProtocolOptions extends Pick<ConnectPacket, 'clientId' | 'clean
   maxPacketSize?: number
   /** MQTT 5: give topics aliases when the broker takes them ('auto', the default), or never. */
   topicAliases?: 'auto' | false
-  /** Most QoS 1/2 publishes awaiting acknowledgement at once; brokers cap this too. */
+  /** Most QoS 1/2 publishes awaiting acknowledgement at once: the cap of the window (send-window.ts). */
   maxInflight: number
   /** Most operations waiting to be sent (offline, or behind a full window). */
   queueLimit: number
@@ -162,8 +163,9 @@ const RESUBSCRIBE_BATCH = 50
  * The MQTT session and the client's life, as a state machine free of I/O. It is fed events
  * (socket opened or lost, packet received, caller asked for something, network up or down, time
  * is now T) and answers with actions. It owns the life state (lifecycle.ts), the outgoing queue
- * and in-flight window (outgoing.ts), incoming QoS 2 state, keepalive, the reconnect plan and
- * every deadline: CONNACK, the next try, the end of a graceful end().
+ * and what is in flight (outgoing.ts), the send window (send-window.ts), incoming QoS 2 state,
+ * keepalive, the reconnect plan and every deadline: CONNACK, the next try, the end of a graceful
+ * end().
  *
  * Session state survives a lost connection: in-flight messages are sent again (DUP set) after
  * the next CONNACK, and queued ones follow in order. Only a move to disconnected or closed gives
@@ -188,7 +190,8 @@ export class Protocol<Op> {
   private readonly incomingQos2 = new Set<number>()
   private readonly keepalive: Keepalive
   private readonly plan: ReconnectPlan
-  private window: number
+  /** How many publishes may await acknowledgement: the rule is send-window.ts's. */
+  private readonly window: SendWindow
   private online = true
   private hadConnection = false
   /** Counts connections, so an answer to one's AUTH challenge never goes to the next. */
@@ -220,7 +223,7 @@ export class Protocol<Op> {
     this.keepalive = new Keepalive(options.keepalive * 1000)
     this.version = options.protocolVersion === 'auto' ? 5 : options.protocolVersion
     this.id = options.clientId
-    this.window = options.maxInflight
+    this.window = new SendWindow(options.maxInflight)
     this.outgoing = new Outgoing(options.queueLimit)
     this.plan = new ReconnectPlan(options.servers, options.reconnect)
   }
@@ -574,6 +577,8 @@ export class Protocol<Op> {
   private afterLoss(cause: MqttError | undefined): void {
     this.failReauthentication(cause ?? new ConnectionClosedError('Connection closed during re-authentication'))
     if (this.life === 'closing') return this.toClosed()
+    // Only a connection that was up had this flight on it: a failed attempt says nothing of the path.
+    if (this.life === 'connected') this.window.lost(this.outgoing.publishesInFlightCount)
     const forGood = cause !== undefined && cause === this.refusedForGood
     const delay = forGood ? undefined : this.plan.next(this.now)
     if (delay === undefined) return this.giveUp(cause)
@@ -620,7 +625,7 @@ export class Protocol<Op> {
   /** Sends what the window allows while connected, and finishes a graceful end once nothing is left. */
   private flush(): void {
     if (!this.isUp()) return
-    this.outgoing.flush(this.window, this.sink)
+    this.outgoing.flush(this.window.size, this.sink)
     this.finishEnding()
   }
 
@@ -646,8 +651,8 @@ export class Protocol<Op> {
     this.keepalive.setPeriod(1000 * (connack.properties?.serverKeepAlive ?? this.options.keepalive))
     const aliasesToBroker = this.options.topicAliases === false ? 0 : (connack.properties?.topicAliasMaximum ?? 0)
     this.aliases = new TopicAliases(this.version === 5 ? (this.options.properties?.topicAliasMaximum ?? 0) : 0, aliasesToBroker)
-    const brokerMax = connack.properties?.receiveMaximum
-    this.window = brokerMax ? Math.min(this.options.maxInflight, brokerMax) : this.options.maxInflight
+    // Receive Maximum is never 0 (the reader refuses it); absent, the broker announced no limit.
+    this.window.connected(connack.properties?.receiveMaximum || undefined)
     if (!connack.sessionPresent) this.incomingQos2.clear()
     // A broker that kept no session forgot our subscriptions: they are made again, first.
     const resubscribe = this.hadConnection && !connack.sessionPresent
@@ -785,8 +790,10 @@ export class Protocol<Op> {
   private onPublishAck(ack: AckPacket): void {
     if (!this.outgoing.awaits(ack.messageId)) return this.unknownAck(ack)
     const error = publishAckError(ack)
+    const inFlight = this.outgoing.publishesInFlightCount
     const entry = this.outgoing.acknowledgePublish(ack, error === undefined, this.sink)
     if (!entry) return
+    this.window.acked(inFlight)
     if (ack.cmd === 'puback' && entry.packet.qos === 2) {
       this.warn('QOS2_DOWNGRADED', 'The broker answered a QoS 2 publish with PUBACK: it takes QoS 2 as QoS 1 (RabbitMQ does), so such messages are delivered at least once, not exactly once')
     }
