@@ -7,10 +7,11 @@ import u8 from 'u8-mqtt/esm/node/v4.js'
 import WebSocket, { WebSocketServer } from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAdapter } from '../../bench/clients/adapters.js'
-import { floodReceive, roundTrips, selfPublish, sinkSend } from '../../bench/clients/scenarios.js'
+import { floodReceive, receiveMainThread, roundTrips, selfPublish, sinkSend, wsEcho } from '../../bench/clients/scenarios.js'
 import * as tsMqttWs from '../../src/index.js'
 import { startAedesBroker } from '../support/aedes-broker.js'
 import { startDelayProxy } from '../support/delay-proxy.js'
+import { mosquittoAvailable } from '../support/mosquitto.js'
 import { waitUntil } from '../support/wait.js'
 
 /**
@@ -50,6 +51,36 @@ describe.each(['ours', 'mqttjs', 'paho', 'u8'])('the bench adapter for %s', (lib
   it('sends QoS 0 publishes that the counting server receives, every one', async () => {
     const result = await sinkSend(adapter(lib), { url: fakeUrl, n: 2500 })
     expect(result.server).toMatchObject({ publishes: 2500 })
+  })
+})
+
+// In Chromium the probe reads the main thread's counters (bench/main-thread.js); here this
+// process's CPU time stands in for them, so the scenario's shape is what is checked.
+function cpuTimeProbe() {
+  let from = process.cpuUsage()
+  const probe = {
+    used: undefined as { scriptMs: number; taskMs: number } | undefined,
+    start: async () => {
+      from = process.cpuUsage()
+    },
+    stop: async () => {
+      const { user, system } = process.cpuUsage(from)
+      probe.used = { scriptMs: user / 1000, taskMs: (user + system) / 1000 }
+    },
+  }
+  return probe
+}
+
+describe.each(['ours', 'mqttjs'])('the main-thread bench for %s', (lib) => {
+  it.each([
+    [0, 1],
+    [1, 1],
+    [1, 256],
+  ])('receives every QoS %i message (%i to a frame) and gives the probed time per 1,000 received', async (qos, per) => {
+    const result = await receiveMainThread(adapter(lib), { url: fakeUrl, n: 300, qos, per }, cpuTimeProbe())
+    expect(result).toMatchObject({ received: 300, intact: 300 })
+    expect(result.scriptMsPer1k).toBeGreaterThan(0)
+    expect(result.taskMsPer1k).toBeGreaterThanOrEqual(result.scriptMsPer1k)
   })
 })
 
@@ -174,7 +205,48 @@ describe('the delay proxy', () => {
     }
   })
 
+  it('stops a capped end-to-end run at its time cap and counts only what was sent, all of it back', async () => {
+    const proxy = await startDelayProxy({ target: broker.url, rttMs: 100 })
+    try {
+      // 100,000 QoS 1 messages cannot go in 300 ms on a 100 ms link with at most 1,000 on their way.
+      const result = await selfPublish(adapter('mqttjs'), { url: proxy.url, n: 100_000, qos: 1, maxMs: 300 })
+      expect(result.n).toBeGreaterThan(0)
+      expect(result.n).toBeLessThan(100_000)
+      expect(result).toMatchObject({ received: result.n, intact: result.n })
+    } finally {
+      await proxy.close()
+    }
+  })
+
   it('refuses a negative round-trip time', async () => {
     await expect(startDelayProxy({ target: echoUrl, rttMs: -1 })).rejects.toThrow(/rttMs/)
+  })
+})
+
+describe('the raw WebSocket echo row', () => {
+  it('gets every 64-byte frame back intact from the bench echo server process', async () => {
+    const child = fork(fileURLToPath(new URL('../../bench/servers/echo-server.js', import.meta.url)), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+    try {
+      const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)))
+      const result = await wsEcho(createAdapter('ws', libs, WebSocket), { url: `ws://127.0.0.1:${port}`, n: 3000 })
+      expect(result).toMatchObject({ n: 3000, received: 3000, intact: 3000 })
+    } finally {
+      child.disconnect()
+    }
+  })
+})
+
+describe.runIf(mosquittoAvailable())('the bench Mosquitto process', () => {
+  it('starts Mosquitto in its own process, carries the end-to-end bench through it, and stops it on disconnect', async () => {
+    const child = fork(fileURLToPath(new URL('../../bench/servers/mosquitto.js', import.meta.url)), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    try {
+      const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)))
+      const result = await selfPublish(adapter('ours'), { url: `ws://127.0.0.1:${port}`, n: 1500, qos: 2 })
+      expect(result).toMatchObject({ received: 1500, intact: 1500 })
+    } finally {
+      child.disconnect()
+    }
+    await exited
   })
 })
