@@ -10,12 +10,11 @@ const CALLBACK_AT: Record<Exclude<CallbackMethod, 'subscribe'>, number[]> = {
   end: [0, 1, 2],
 }
 
-/** How each call reads when awaited, for the message. */
-const AWAITED: Record<CallbackMethod, string> = {
-  publish: 'await client.publish(topic, payload, options)',
-  subscribe: 'const granted = await client.subscribe(filter, options, (msg) => ...)',
-  unsubscribe: 'await client.unsubscribe(filter)',
-  end: 'await client.end()',
+/** The arguments of each call as the message shows it awaited. */
+const AWAITED: Record<Exclude<CallbackMethod, 'subscribe'>, string> = {
+  publish: '(topic, payload, options)',
+  unsubscribe: '(filter)',
+  end: '()',
 }
 
 /**
@@ -39,7 +38,7 @@ export function refuseCallbacks(method: CallbackMethod, args: ArrayLike<unknown>
     throw new InvalidArgumentError(`end(${args[0]}) is MQTT.js's; write ${args[0] ? 'end({ force: true })' : 'end()'}`)
   }
   if (CALLBACK_AT[method].some((at) => typeof args[at] === 'function')) {
-    throw new InvalidArgumentError(`${method} takes no callback: it returns a Promise, so write ${AWAITED[method]}`)
+    throw new InvalidArgumentError(`${method} takes no callback: it returns a Promise, so write await client.${method}${AWAITED[method]}`)
   }
   if (method === 'unsubscribe' && args[1] !== undefined) {
     throw new InvalidArgumentError('unsubscribe takes only the filters: UNSUBSCRIBE properties are not supported')
@@ -49,7 +48,7 @@ export function refuseCallbacks(method: CallbackMethod, args: ArrayLike<unknown>
 function checkHandler(handler: unknown): void {
   if (typeof handler === 'function' && handler.length >= 2) {
     throw new InvalidArgumentError(
-      `a subscribe handler receives one Message, not (err, granted), and the granted list is what the Promise resolves to: write ${AWAITED.subscribe}`,
+      'a subscribe handler receives one Message, not (err, granted), and the granted list is what the Promise resolves to',
     )
   }
 }

@@ -16,7 +16,7 @@ const PUBLISH = 'publish takes no callback: it returns a Promise, so write await
 const UNSUBSCRIBE = 'unsubscribe takes no callback: it returns a Promise, so write await client.unsubscribe(filter)'
 const END = 'end takes no callback: it returns a Promise, so write await client.end()'
 const HANDLER =
-  'a subscribe handler receives one Message, not (err, granted), and the granted list is what the Promise resolves to: write const granted = await client.subscribe(filter, options, (msg) => ...)'
+  'a subscribe handler receives one Message, not (err, granted), and the granted list is what the Promise resolves to'
 
 const refusal = (method: CallbackMethod, args: unknown[]) => thrown(() => refuseCallbacks(method, args), InvalidArgumentError).message
 

@@ -115,8 +115,8 @@ describe("MQTT.js's options are answered with ours", () => {
     ['path', '/mqtt', 'put it in the URL'],
     ['reschedulePings', true, 'ours pings only when the link is idle'],
     ['protocolId', 'MQIsdp', 'use protocolVersion: 4 or 5 (MQTT 3.1 is not supported)'],
-    ['rejectUnauthorized', false, "TLS is the WebSocket's: in Node, pass options.WebSocket, a subclass of ws"],
-    ['ca', 'pem', "TLS is the WebSocket's: in Node, pass options.WebSocket, a subclass of ws"],
+    ['rejectUnauthorized', false, 'use options.WebSocket (in Node, a subclass of ws)'],
+    ['ca', 'pem', 'use options.WebSocket (in Node, a subclass of ws)'],
     ['customHandleAcks', () => undefined, 'ours acknowledges every message'],
     ['authPacket', {}, 'use properties.authenticationMethod and onAuth'],
   ])('%s', (name, value, hint) => {
