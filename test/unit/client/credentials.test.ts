@@ -33,6 +33,13 @@ function client(url: string | UrlProvider, options: ClientOptions = {}): MqttCli
 /** Lets the store's read, the hooks' promises and the transport's flush run (the fake clock stands still). */
 const settled = () => written()
 
+/** The broker drops the connection; the reconnect delay (RECONNECT's 100 ms) passes; the next attempt's hooks are asked. */
+async function dropAndRetry(): Promise<void> {
+  FakeSocket.last.drop()
+  vi.advanceTimersByTime(100)
+  await settled()
+}
+
 function errorsOf(c: MqttClient): Error[] {
   const errors: Error[] = []
   c.on('error', (e) => errors.push(e))
@@ -64,17 +71,11 @@ describe('the credentials hook', () => {
     }).open()
     await settled()
     await answer(FakeSocket.last, true) // accepted
-    FakeSocket.last.drop()
-    vi.advanceTimersByTime(100)
-    await settled()
+    await dropAndRetry()
     await answer(FakeSocket.last, false) // this try fails before its CONNACK
-    FakeSocket.last.drop()
-    vi.advanceTimersByTime(100)
-    await settled()
+    await dropAndRetry()
     await answer(FakeSocket.last, true)
-    FakeSocket.last.drop()
-    vi.advanceTimersByTime(100)
-    await settled()
+    await dropAndRetry()
     await answer(FakeSocket.last, true)
     expect(c.state).toBe('connected')
     // 0 for the first connection, then the tries since the last accepted one.
@@ -237,9 +238,7 @@ describe('the credentials hook', () => {
   it("leaves the broker to the reconnect plan: with servers, each try's socket opens at the next one", async () => {
     client('ws://one.test', { servers: ['ws://two.test'], credentials: () => ({ username: 'device' }) }).open()
     await settled()
-    FakeSocket.last.drop()
-    vi.advanceTimersByTime(100)
-    await settled()
+    await dropAndRetry()
     expect(FakeSocket.all.map((s) => s.url)).toEqual(['ws://one.test', 'ws://two.test'])
   })
 
@@ -263,9 +262,7 @@ describe('the url function', () => {
     }).open()
     await settled()
     await answer(FakeSocket.last, true)
-    FakeSocket.last.drop()
-    vi.advanceTimersByTime(100)
-    await settled()
+    await dropAndRetry()
     await answer(FakeSocket.last, true)
     expect(attempts).toEqual([0, 1])
     expect(FakeSocket.all.map((s) => s.url)).toEqual(['wss://iot.example/mqtt?X-Amz-Signature=sig1', 'wss://iot.example/mqtt?X-Amz-Signature=sig2'])
