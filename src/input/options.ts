@@ -127,10 +127,10 @@ export interface ClientOptions {
   /** MQTT 5 CONNECT properties (session expiry, receive maximum, authentication method, ...); default none */
   properties?: ConnectProperties
   /**
-   * Most QoS 1/2 publishes awaiting acknowledgement at once, default 200. On MQTT 5 the broker's
+   * Most QoS 1/2 publishes awaiting acknowledgement at once, default 1000. On MQTT 5 the broker's
    * Receive Maximum lowers it for that connection. Where the broker announces none (MQTT 3.1.1),
-   * the window starts at 10 and grows by one with each acknowledgement that comes while it is
-   * full, doubling each round trip, up to this cap; a connection that dies with more than half of
+   * the window starts at 10 and grows by two with each acknowledgement that comes while it is
+   * full, tripling each round trip, up to this cap; a connection that dies with more than half of
    * it in flight halves it (not below 10). Messages go out in order whatever the window.
    */
   maxInflight?: number
@@ -249,7 +249,7 @@ export function resolveOptions(url: string | UrlProvider, options: ClientOptions
     connectTimeout: integer('connectTimeout', options.connectTimeout ?? 30_000, 1, 2 ** 31 - 1),
     WebSocket: resolveWebSocket(options.WebSocket),
     properties: options.properties ? { ...options.properties } : undefined,
-    maxInflight: integer('maxInflight', options.maxInflight ?? 200, 1, 65_535),
+    maxInflight: integer('maxInflight', options.maxInflight ?? 1_000, 1, 65_535),
     queueLimit: integer('queueLimit', options.queueLimit ?? 100_000, 0, 2 ** 31 - 1),
     maxPacketSize: integer('maxPacketSize', options.maxPacketSize ?? 16 * 1024 * 1024, 2, MAX_REMAINING_LENGTH + 5),
     endTimeout: integer('endTimeout', options.endTimeout ?? 10_000, 0, 2 ** 31 - 1),

@@ -11,7 +11,7 @@ const url = 'ws://127.0.0.1:1'
 describe('resolveOptions', () => {
   it('fills the documented defaults', () => {
     const o = resolveOptions(url, { WebSocket })
-    expect(o).toMatchObject({ protocolVersion: 4, clean: true, keepalive: 60, connectTimeout: 30_000, maxInflight: 200 })
+    expect(o).toMatchObject({ protocolVersion: 4, clean: true, keepalive: 60, connectTimeout: 30_000, maxInflight: 1_000 })
     expect(o.clientId).toMatch(/^ts-mqtt-ws_[0-9a-f]{8}$/)
     expect(o.reconnect).toMatchObject({ minDelay: 1000, maxDelay: 30_000, factor: 2, jitter: true })
   })
@@ -98,7 +98,7 @@ describe('resolveOptions defaults', () => {
       will: undefined,
       connectTimeout: 30_000,
       properties: undefined,
-      maxInflight: 200,
+      maxInflight: 1_000,
       queueLimit: 100_000,
       maxPacketSize: 16 * 1024 * 1024,
       endTimeout: 10_000,

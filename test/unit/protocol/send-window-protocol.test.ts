@@ -74,13 +74,13 @@ function wire(overrides: Partial<ProtocolOptions> = {}): Wire {
 const inOrder = (n: number) => Array.from({ length: n }, (_, i) => `t${i + 1}`)
 
 describe('the send window on 3.1.1', () => {
-  it('sends 10 at first, then two more per acknowledgement while the queue is backed up', () => {
+  it('sends 10 at first, then three more per acknowledgement while the queue is backed up', () => {
     const w = wire({ maxInflight: 200 })
     w.publish(1, 100)
     expect(w.p.stats.inFlight).toBe(10)
-    expect(w.ackOldest()).toBe(2)
-    expect(w.ackOldest(9)).toBe(18)
-    expect(w.p.stats.inFlight).toBe(20)
+    expect(w.ackOldest()).toBe(3)
+    expect(w.ackOldest(9)).toBe(27)
+    expect(w.p.stats.inFlight).toBe(30)
   })
 
   it('never has more than maxInflight unacknowledged, and sends everything in order', () => {
@@ -95,29 +95,29 @@ describe('the send window on 3.1.1', () => {
   it('halves after a connection dies with the window full: nothing new goes until the resent half is acknowledged', () => {
     const w = wire({ maxInflight: 200 })
     w.publish(1, 500)
-    w.ackOldest(30)
-    expect(w.p.stats.inFlight).toBe(40)
+    w.ackOldest(10)
+    expect(w.p.stats.inFlight).toBe(30)
     w.dropAndReconnect()
-    // All 40 go again; the window is now 20, so 20 acks bring nothing new and the 21st does.
-    expect(w.outstanding).toHaveLength(40)
-    expect(w.ackOldest(20)).toBe(0)
-    expect(w.ackOldest()).toBe(2)
-    expect(w.p.stats.inFlight).toBe(21)
+    // All 30 go again; the window is now 15, so 15 acks bring nothing new and the 16th does.
+    expect(w.outstanding).toHaveLength(30)
+    expect(w.ackOldest(15)).toBe(0)
+    expect(w.ackOldest()).toBe(3)
+    expect(w.p.stats.inFlight).toBe(17)
   })
 
   it('keeps its window after a connection dies with few in flight', () => {
     const w = wire({ maxInflight: 200 })
     w.publish(1, 70)
-    // Each ack sends two: all 70 are out, 40 in flight, window 40. The next ack comes while it
-    // is still full (41); those after it, not.
-    w.ackOldest(30)
+    // Each ack sends three: after 20, all 70 are out, 50 in flight, window 50. The next ack comes
+    // while it is still full (52); those after it, not.
+    w.ackOldest(20)
     expect(w.firstSent).toHaveLength(70)
-    w.ackOldest(35)
+    w.ackOldest(45)
     expect(w.p.stats.inFlight).toBe(5)
     w.dropAndReconnect()
     w.ackOldest(5)
     w.publish(71, 200)
-    expect(w.p.stats.inFlight).toBe(41)
+    expect(w.p.stats.inFlight).toBe(52)
   })
 
   it('keeps order and loses nothing through growth, losses and resends', () => {
@@ -161,6 +161,6 @@ describe('the send window on MQTT 5', () => {
     w.publish(1, 100)
     expect(w.p.stats.inFlight).toBe(10)
     w.ackOldest(10)
-    expect(w.p.stats.inFlight).toBe(20)
+    expect(w.p.stats.inFlight).toBe(30)
   })
 })
