@@ -11,13 +11,14 @@ const CLIENTS = ['ours', 'mqttjs', 'paho']
 const ON_THE_WAY = 1_000
 // ts-mqtt-ws's default maxInflight (src/input/options.ts): the most its adaptive send window
 // grows to, for the window-bound column.
-const OURS_WINDOW = 200
-// Fewer messages where the link is slow, and a cap on each measurement, so a slow client on a
-// 100 ms link costs seconds, not minutes: a capped run reports the messages it did send. The cap
-// stops publish() calls only; what a client has queued behind its window still drains after it,
-// which at ts-mqtt-ws's default window of 20 is n / 200 s at QoS 1 and 100 ms, twice that at QoS 2.
-const MESSAGES = { 1: { 0: 5_000, 20: 2_000, 100: 1_000 }, 2: { 0: 2_000, 20: 1_000, 100: 500 } }
-const MAX_MS = 3_000
+const OURS_WINDOW = 1_000
+// The same count at every round trip, long enough that a client's steady rate, not the first
+// round trips, sets its figure (a window that starts small pays for its ramp in a short cell), and
+// a cap on each measurement so a slow client costs seconds, not minutes: a capped run reports the
+// messages it did send. The cap stops publish() calls only; what a client has queued behind its
+// window still drains after it.
+const MESSAGES = { 1: 5_000, 2: 2_000 }
+const MAX_MS = 6_000
 // One round of these per bench run unless BENCH_RTT_RUNS says more: 72 measurements a round,
 // about 6-8 minutes on 2 shared cores.
 const ROUNDS = Number(process.env.BENCH_RTT_RUNS ?? 1)
@@ -47,7 +48,7 @@ export function rttCells(proxies, echo) {
             scenario: 'selfPublish',
             rounds: ROUNDS,
             meta: { broker, qos, rttMs },
-            params: { url: proxies[`${broker}@${rttMs}`].url, n: MESSAGES[qos][rttMs], qos, maxMs: MAX_MS },
+            params: { url: proxies[`${broker}@${rttMs}`].url, n: MESSAGES[qos], qos, maxMs: MAX_MS },
           })
   }
   return cells
@@ -57,17 +58,21 @@ const rate = (v) => (v === undefined || !Number.isFinite(v) ? '–' : v >= 10_00
 const share = (a, b) => (a === undefined || b === undefined || !b ? '–' : `${((a / b) * 100).toFixed(0)}%`)
 
 /**
- * What the round trip and the broker allow a cell: the broker's rate here, taken as the best rate
- * any client reached against the same broker, in the same place, at the same QoS, at any round
- * trip (a longer one only ever lowers what a broker can do, so the best is the truest), or what
- * the bench's own pacing lets through at this round trip (ON_THE_WAY per round trip), if less.
+ * What the round trip and the broker allow a cell: its n messages at the broker's rate here, taken
+ * as the best rate any client reached against the same broker, in the same place, at the same QoS,
+ * at any round trip (a longer one only ever lowers what a broker can do, so the best is the
+ * truest), or at what the bench's own pacing lets through at this round trip (ON_THE_WAY per round
+ * trip) if less; plus the qos round trips no client can save, which the last message takes to be
+ * acknowledged (and, at QoS 1, to come back).
  */
 export function allowed(results, r) {
   const same = results.filter((o) => o.group === 'e2eRtt' && o.where === r.where && o.meta.broker === r.meta.broker && o.meta.qos === r.meta.qos)
   const brokerRate = Math.max(0, ...same.flatMap((o) => Object.values(o.median).map((m) => m.rate ?? 0)))
   const paced = r.meta.rttMs > 0 ? (ON_THE_WAY * 1000) / r.meta.rttMs : Infinity
   const limit = Math.min(brokerRate || Infinity, paced)
-  return Number.isFinite(limit) ? limit : undefined
+  if (!Number.isFinite(limit)) return undefined
+  const n = r.params.n
+  return n / (n / limit + (r.meta.qos * r.meta.rttMs) / 1000)
 }
 
 /** A publisher with a window of w messages in flight: each holds its slot qos round trips. */
