@@ -53,9 +53,10 @@ export class Decoder {
   /** Decodes every whole packet in buf; returns the offset of the first byte not consumed. */
   private drain(buf: Uint8Array, out: IncomingPacket[]): number {
     let offset = 0
+    const chunks = [buf]
     // What is left holds no whole header at the latest once nothing is left: that ends the loop.
     for (;;) {
-      const header = readHeader([buf.subarray(offset)], buf.length - offset)
+      const header = readHeader(chunks, buf.length, offset)
       if (header === undefined) break
       const end = offset + this.checkSize(header)
       if (end > buf.length) break
@@ -89,14 +90,17 @@ interface Header {
   remaining: number
 }
 
-/** Reads the fixed header across chunks: undefined when more bytes are needed. */
-function readHeader(chunks: readonly Uint8Array[], available: number): Header | undefined {
+/**
+ * Reads the fixed header that starts `start` bytes into the chunks: undefined when more bytes are
+ * needed. (An offset rather than a view: a frame of many small packets would make a view each.)
+ */
+function readHeader(chunks: readonly Uint8Array[], available: number, start = 0): Header | undefined {
   let remaining = 0
   let multiplier = 1
   let index = 1
   for (;;) {
-    if (index >= available) return undefined
-    const byte = byteAt(chunks, index)
+    if (start + index >= available) return undefined
+    const byte = byteAt(chunks, start + index)
     remaining += (byte & 0x7f) * multiplier
     index++
     if ((byte & 0x80) === 0) break

@@ -286,9 +286,10 @@ class Reader {
     this.pos += length
     const kind = checkUtf8(this.bytes, start, this.pos, `${this.packet} ${field}`)
     if (name && kind & WILDCARD) throw forbidden(`${this.packet} ${field} with a wildcard`)
-    // Most topics are short and ASCII, which is quicker without a decoder.
+    // Most topics are short and ASCII, which is quicker without a decoder (and apply, unlike a
+    // spread, does not walk the bytes with an iterator).
     const view = this.bytes.subarray(start, this.pos)
-    return kind & NON_ASCII || length > 64 ? text.decode(view) : String.fromCharCode(...view)
+    return kind & NON_ASCII || length > 64 ? text.decode(view) : String.fromCharCode.apply(null, view as unknown as number[])
   }
 
   /** A property block, as mqtt-packet would shape it; undefined when empty. */
