@@ -123,7 +123,76 @@ function u8Mqtt(createClient, WebSocket) {
 }
 
 /**
- * @param {'ours' | 'mqttjs' | 'paho' | 'u8' | 'ws'} name
+ * No client: the least any MQTT client must do to receive, as the floor under the main-thread
+ * rows (bench/main-thread.js). A CONNECT and a SUBSCRIBE written by hand; then each frame is
+ * walked for its PUBLISH packets, each one's topic read and its handler called with the payload,
+ * a PUBACK written at QoS 1 (those of one task in one frame). No checks, no state, no session: it only receives, and trusts the
+ * fake server.
+ */
+function floor(WebSocket) {
+  let socket
+  let nextId = 1
+  const handlers = new Map()
+  const waiting = []
+  // PUBACKs wait for the next task and go as one frame, as ts-mqtt-ws's writes do: a frame each
+  // would cost this floor more than a client.
+  let acks = []
+  const flushAcks = () => {
+    socket.send(new Uint8Array(acks))
+    acks = []
+  }
+  const ascii = (bytes) => String.fromCharCode.apply(null, bytes)
+  const bytesOf = (text) => Array.from(text, (c) => c.charCodeAt(0))
+  const string = (text) => [text.length >> 8, text.length & 255, ...bytesOf(text)]
+  const receive = (frame) => {
+    for (let at = 0; at < frame.length; ) {
+      const type = frame[at] >> 4
+      let length = 0
+      let i = at + 1
+      for (let shift = 0; ; shift += 7) {
+        const byte = frame[i++]
+        length += (byte & 127) * 2 ** shift
+        if (byte < 128) break
+      }
+      const end = i + length
+      if (type === 3) {
+        const qos = (frame[at] >> 1) & 3
+        const topicEnd = i + 2 + ((frame[i] << 8) | frame[i + 1])
+        const payloadAt = topicEnd + (qos > 0 ? 2 : 0)
+        if (qos > 0 && acks.push(0x40, 2, frame[topicEnd], frame[topicEnd + 1]) === 4) setTimeout(flushAcks)
+        handlers.get(ascii(frame.subarray(i + 2, topicEnd)))?.(frame.subarray(payloadAt, end))
+      } else waiting.shift()?.()
+      at = end
+    }
+  }
+  const answered = () => new Promise((resolve) => waiting.push(resolve))
+  return {
+    async connect(url) {
+      socket = new WebSocket(url, 'mqtt')
+      socket.binaryType = 'arraybuffer'
+      socket.onmessage = (event) => receive(new Uint8Array(event.data))
+      await new Promise((resolve) => (socket.onopen = resolve))
+      const body = [...string('MQTT'), 4, 2, 0, 60, ...string(clientId('floor'))]
+      socket.send(new Uint8Array([0x10, body.length, ...body]))
+      await answered()
+    },
+    async subscribe(topic, qos, onMessage) {
+      handlers.set(topic, onMessage)
+      const body = [0, nextId++, ...string(topic), qos]
+      socket.send(new Uint8Array([0x82, body.length, ...body]))
+      await answered()
+    },
+    payloadOf: (payload) => payload,
+    publish: () => Promise.reject(new Error('the floor adapter only receives')),
+    end: async () => {
+      socket.send(new Uint8Array([0xe0, 0]))
+      socket.close()
+    },
+  }
+}
+
+/**
+ * @param {'ours' | 'mqttjs' | 'paho' | 'u8' | 'ws' | 'floor'} name
  * @param {{ tsMqttWs?: any, mqtt?: any, Paho?: any, u8?: any }} libs
  * @param {any} WebSocket the constructor to use (ws in Node, the browser's own in Chromium)
  */
@@ -140,6 +209,8 @@ export function createAdapter(name, libs, WebSocket) {
     case 'ws':
       // No client at all: the raw WebSocket row (scenarios.wsEcho) uses the constructor alone.
       return { WebSocket }
+    case 'floor':
+      return floor(WebSocket)
     default:
       throw new Error(`unknown client ${name}`)
   }

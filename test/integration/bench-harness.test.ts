@@ -54,6 +54,17 @@ describe.each(['ours', 'mqttjs', 'paho', 'u8'])('the bench adapter for %s', (lib
   })
 })
 
+describe('the floor adapter (no client: the least any client must do to receive)', () => {
+  it('receives QoS 0 and QoS 1 floods, one and 256 packets to a frame, every packet once and intact, and PUBACKs each', async () => {
+    for (const per of [1, 256]) {
+      const zero = await floodReceive(adapter('floor'), { url: fakeUrl, n: 1000, qos: 0, per })
+      expect(zero).toMatchObject({ received: 1000, intact: 1000 })
+      const one = await floodReceive(adapter('floor'), { url: fakeUrl, n: 1000, qos: 1, per })
+      expect(one).toMatchObject({ received: 1000, intact: 1000, server: { pubacks: 1000 } })
+    }
+  })
+})
+
 // In Chromium the probe reads the main thread's counters (bench/main-thread.js); here this
 // process's CPU time stands in for them, so the scenario's shape is what is checked.
 function cpuTimeProbe() {
