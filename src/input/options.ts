@@ -129,7 +129,7 @@ export interface ClientOptions {
   /**
    * Most QoS 1/2 publishes awaiting acknowledgement at once, default 1000. On MQTT 5 the broker's
    * Receive Maximum lowers it for that connection. Where the broker announces none (MQTT 3.1.1),
-   * the window starts at 10 and grows by two with each acknowledgement that comes while it is
+   * the window starts at 10 and grows by two with each PUBACK or PUBREC that comes while it is
    * full, tripling each round trip, up to this cap; a connection that dies with more than half of
    * it in flight halves it (not below 10). Messages go out in order whatever the window.
    */

@@ -16,7 +16,7 @@ export const GROWTH = 2
  * How many QoS 1/2 publishes may await acknowledgement at once. On MQTT 5 the broker announces
  * how many it takes (Receive Maximum): that, capped by maxInflight, is the window, fixed. A 3.1.1
  * broker (or an MQTT 5 one that announces nothing) says nothing, so the window finds the path:
- * it starts at START_WINDOW, grows by GROWTH with each acknowledgement that comes while the window
+ * it starts at START_WINDOW, grows by GROWTH with each PUBACK or PUBREC that comes while the window
  * is full (so it triples each round trip while the caller keeps it full, and does not grow while
  * the caller sends less than it allows), up to maxInflight; a connection that dies with more than
  * half the window in flight halves it, down to START_WINDOW at least. The window outlives the
@@ -42,7 +42,7 @@ export class SendWindow {
     this.announced = receiveMaximum === undefined ? undefined : Math.min(this.max, receiveMaximum)
   }
 
-  /** A publish finished; `inFlight` publishes were awaiting acknowledgement before it. */
+  /** A publish was acknowledged (PUBACK, PUBREC or PUBCOMP); `inFlight` publishes were awaiting acknowledgement before it. */
   acked(inFlight: number): void {
     // Only a full window shows the path could take more; one over-full (the resend of a bigger
     // window after a loss) is still draining, and one the caller leaves part empty shows nothing.
