@@ -381,10 +381,20 @@ export function rebuildError(serialized: SerializedError): Error {
   const Class = classOf(serialized)
   const cause = serialized.cause ? { cause: rebuildError(serialized.cause) } : undefined
   const error = Reflect.construct(Error, [serialized.message, cause], Class) as Error
-  Object.assign(error, serialized.fields, { name: serialized.name })
-  if (serialized.code !== undefined) Object.assign(error, { code: serialized.code })
+  const own: { [field: string]: unknown } = { ...serialized.fields, name: serialized.name }
+  if (serialized.code !== undefined) own.code = serialized.code
+  for (const [field, value] of Object.entries(own)) define(error, field, value)
   if (serialized.stack !== undefined) error.stack = serialized.stack
   return error
+}
+
+/**
+ * Sets an own field as a class field would be. Defined rather than assigned, so a field named
+ * `__proto__` or `message` stays a plain field and cannot reach the prototype or Error's own.
+ */
+function define(error: Error, field: string, value: unknown): void {
+  if (field === 'message' || field === 'stack' || field === 'cause') return
+  Object.defineProperty(error, field, { value, writable: true, enumerable: true, configurable: true })
 }
 
 function classOf(serialized: SerializedError): abstract new (...args: never[]) => Error {

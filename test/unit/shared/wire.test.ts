@@ -87,6 +87,14 @@ describe('errors across the wire', () => {
     expect(() => structuredClone(serialized)).not.toThrow()
   })
 
+  it('keeps a field named __proto__ a plain field: the rebuilt error stays an instance of its class', () => {
+    const fields = JSON.parse('{"__proto__": {"evil": true}, "topic": "t"}') as { [field: string]: unknown }
+    const rebuilt = rebuildError({ name: 'InvalidTopicError', message: 'm', code: 'INVALID_TOPIC', fields })
+    expect(rebuilt).toBeInstanceOf(InvalidTopicError)
+    expect((rebuilt as unknown as { evil?: boolean }).evil).toBeUndefined()
+    expect((rebuilt as InvalidTopicError).topic).toBe('t')
+  })
+
   it('rebuilds errors of other kinds as built-in errors, and what was thrown that is no Error as an Error saying it', () => {
     expect(acrossTheWire(new TypeError('x is not a function'))).toBeInstanceOf(TypeError)
     const odd = acrossTheWire('a string thrown')
