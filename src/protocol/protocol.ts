@@ -792,8 +792,10 @@ export class Protocol<Op> {
     const error = publishAckError(ack)
     const inFlight = this.outgoing.publishesInFlightCount
     const entry = this.outgoing.acknowledgePublish(ack, error === undefined, this.sink)
-    if (!entry) return
-    this.window.acked(inFlight)
+    // A PUBREC shows the broker took the message, as a PUBACK does: the window grows on it too, or
+    // QoS 2, which holds each place for two round trips, would find the path half as fast.
+    if (entry || (ack.cmd === 'pubrec' && error === undefined)) this.window.acked(inFlight)
+    if (!entry) return this.flush()
     if (ack.cmd === 'puback' && entry.packet.qos === 2) {
       this.warn('QOS2_DOWNGRADED', 'The broker answered a QoS 2 publish with PUBACK: it takes QoS 2 as QoS 1 (RabbitMQ does), so such messages are delivered at least once, not exactly once')
     }
