@@ -82,6 +82,18 @@ export interface HelloMessage {
   url: string
   /** The options the client is made with, when this tab is the first to ask for it. */
   options: SharedClientOptions
+  /**
+   * The Web Lock the tab holds for as long as it lives, {@link tabLockName} of its id: a host in a
+   * SharedWorker asks for it too and is granted it once the tab's page is gone, as a port gives
+   * no close event. Absent where the tab has no Web Locks (no secure context): then only its
+   * `bye` or `end` tells the host it went.
+   */
+  lock?: string
+}
+
+/** The name of the Web Lock a tab holds while it lives (see {@link HelloMessage.lock}). */
+export function tabLockName(tab: TabId): string {
+  return `ts-mqtt-ws:tab:${tab}`
 }
 
 /** subscribe(): the filters, each with its options and the tab's number for it. */
@@ -479,6 +491,7 @@ function parseHello(value: Fields): HelloMessage {
     key: string(value, 'key'),
     url: string(value, 'url'),
     options: value.options as SharedClientOptions,
+    ...optional('lock', value.lock, (v) => typeof v === 'string'),
   }
 }
 
