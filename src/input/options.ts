@@ -159,22 +159,6 @@ export interface ClientOptions {
    * Each name is an RFC 7230 token (letters, digits and !#$%&'*+-.^_`|~), as RFC 6455 asks.
    */
   subprotocol?: string | string[]
-  /**
-   * One connection for every tab of the origin (issue 15): true (or 'worker') runs it in a
-   * SharedWorker, 'leader' in one of the tabs; default false, a connection of this client's own.
-   * Every tab that asks for the same {@link sharedKey} shares one: its subscriptions are counted
-   * across tabs, each tab gets the messages of its own filters and the answers to its own
-   * requests. What cannot cross to another context is refused with InvalidArgumentError: the
-   * `credentials` and `onAuth` hooks, a `store`, a `WebSocket` and a url function. The connection
-   * runs on the options of the first tab that asked for it.
-   */
-  shared?: boolean | 'worker' | 'leader'
-  /**
-   * Which shared connection (with `shared`): tabs giving the same key share one. Default: the URL
-   * and the clientId given (not one made up), so that tabs asking for the same broker as the same
-   * client share it, and tabs that give no clientId share one per URL.
-   */
-  sharedKey?: string
 }
 
 /** Options after defaults and checks: what the client runs on. A fresh object, never the caller's. */
@@ -246,7 +230,6 @@ export function resolveOptions(url: string | UrlProvider, options: ClientOptions
   checkProperties('CONNECT', options.properties)
   const servers = serverList(url, options.servers)
   if (options.store !== undefined && !isStore(options.store)) throw new InvalidArgumentError('store must have load, put, delete and close')
-  checkSharing(options.shared, options.sharedKey)
   return {
     url,
     servers,
@@ -273,17 +256,6 @@ export function resolveOptions(url: string | UrlProvider, options: ClientOptions
     coalesceWrites: coalesceWritesOption(options.coalesceWrites),
     subprotocols: subprotocolsOption(options.subprotocol),
   }
-}
-
-/** `shared` and `sharedKey`: checked here, acted on where the client is made (a shared one is a proxy). */
-function checkSharing(shared: unknown, sharedKey: unknown): void {
-  if (shared !== undefined && typeof shared !== 'boolean' && shared !== 'worker' && shared !== 'leader') {
-    throw new InvalidArgumentError(`shared must be true, false, 'worker' or 'leader', not ${received(shared)}`)
-  }
-  if (sharedKey === undefined) return
-  if (typeof sharedKey !== 'string' || sharedKey === '') throw new InvalidArgumentError('sharedKey must be a non-empty string')
-  // A key without sharing would be a setting the caller believes in and does not have.
-  if (shared === undefined || shared === false) throw new InvalidArgumentError('sharedKey names a shared connection: give it with shared')
 }
 
 function protocolVersionOption(value: unknown): ProtocolVersion | 'auto' {

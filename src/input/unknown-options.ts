@@ -32,8 +32,6 @@ const CLIENT_OPTIONS = {
   endTimeout: true,
   coalesceWrites: true,
   subprotocol: true,
-  shared: true,
-  sharedKey: true,
 } as const satisfies Record<keyof ClientOptions, true>
 
 const RECONNECT_OPTIONS = {

@@ -50,6 +50,29 @@ import {
 } from './wire.js'
 
 /**
+ * A shared client's options: the client's own, and which shared connection to use. `shared` and
+ * `sharedKey` live here, not in ClientOptions, so that the script-tag build of a client that does
+ * not share carries nothing of sharing (its size budget had 52 bytes left).
+ */
+export type SharedOptions = ClientOptions & {
+  /** How to share: true (or 'worker') in a SharedWorker, 'leader' in one of the tabs; default true. */
+  shared?: boolean | 'worker' | 'leader'
+  /**
+   * Which shared connection: tabs giving the same key share one. Default: the URL and the
+   * clientId given (not one made up), so tabs asking for the same broker as the same client share it.
+   */
+  sharedKey?: string
+}
+
+/** `shared` and `sharedKey`, checked as resolveOptions checks the rest. */
+function checkSharing({ shared, sharedKey }: { shared?: unknown; sharedKey?: unknown }): void {
+  if (shared !== undefined && shared !== true && shared !== 'worker' && shared !== 'leader') {
+    throw new InvalidArgumentError(`shared must be true, 'worker' or 'leader' for a shared client, not ${JSON.stringify(shared) ?? String(shared)}`)
+  }
+  if (sharedKey !== undefined && (typeof sharedKey !== 'string' || sharedKey === '')) throw new InvalidArgumentError('sharedKey must be a non-empty string')
+}
+
+/**
  * How a tab reaches the host of its shared connection: a MessagePort (the SharedWorker's, or
  * one of a MessageChannel to the leader tab), or a BroadcastChannel adapter addressed to the host.
  * Messages must arrive in order, as structured clones. The first message a client posts on a
@@ -162,14 +185,16 @@ export class SharedClient extends TypedEmitter<MqttClientEvents> implements Mqtt
   constructor(
     private readonly link: HostLink,
     url: string | UrlProvider,
-    options: ClientOptions = {},
+    options: SharedOptions = {},
   ) {
     super()
     this.helloOptions = crossingOptions(url, options)
+    checkSharing(options)
     this.url = url as string
     // The key is the caller's: resolveOptions makes up a client id where none was given, and a random id per tab would share nothing.
     this.sharedKey = sharedKeyOf(this.url, options)
-    this.config = resolveOptions(url, { ...options, WebSocket: NO_SOCKET })
+    const { shared: _shared, sharedKey: _key, ...own } = options
+    this.config = resolveOptions(url, { ...own, WebSocket: NO_SOCKET })
     this.options = Object.freeze(shownOptions(this.config))
     const version = this.config.protocolVersion === 4 ? 4 : 5
     this.snapshot = { state: 'connecting', clientId: options.clientId ?? '', protocolVersion: version }
@@ -667,7 +692,7 @@ export class SharedClient extends TypedEmitter<MqttClientEvents> implements Mqtt
  * calls once it has a link to the host.
  * @throws {@link InvalidArgumentError} (or {@link InvalidTopicError}) on bad options or options that cannot cross
  */
-export function connectShared(url: string | UrlProvider, options: ClientOptions, link: HostLink): SharedClient {
+export function connectShared(url: string | UrlProvider, options: SharedOptions, link: HostLink): SharedClient {
   return new SharedClient(link, url, options).open()
 }
 
@@ -681,7 +706,7 @@ function crossingOptions(url: string | UrlProvider, options: unknown): SharedCli
   if (typeof url === 'function') {
     throw new InvalidArgumentError('a shared connection needs the URL as a string: a url function cannot be sent to the shared host')
   }
-  const given = options as ClientOptions
+  const given = options as SharedOptions
   for (const [key, why] of Object.entries(CANNOT_CROSS)) {
     if (given[key as keyof typeof CANNOT_CROSS] !== undefined) throw new InvalidArgumentError(`${key} cannot be given with shared: ${why}`)
   }

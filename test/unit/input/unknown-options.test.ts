@@ -41,8 +41,6 @@ const EVERY_OPTION: Record<keyof ClientOptions, undefined> = {
   endTimeout: undefined,
   coalesceWrites: undefined,
   subprotocol: undefined,
-  shared: undefined,
-  sharedKey: undefined,
 }
 
 /** MQTT.js 5's own client options (IClientOptions and ISecureClientOptions), read from its type declarations. */

@@ -318,11 +318,14 @@ describe('SharedClient: errors', () => {
     for (const [url, options, said] of cannot) {
       expect(thrown(() => connectShared(url as string, { shared: true, ...options }, link), InvalidArgumentError).message).toMatch(said)
     }
-    for (const options of [{ keepalive: -1 }, { reconnectPeriod: 1000 }, { will: { topic: 'a/#', payload: 'x' } }, { shared: 'yes' }, { sharedKey: '' }] as unknown as ClientOptions[]) {
+    for (const options of [{ keepalive: -1 }, { reconnectPeriod: 1000 }, { will: { topic: 'a/#', payload: 'x' } }] as unknown as ClientOptions[]) {
       const unshared = thrown(() => new MqttClient(URL, { WebSocket: FakeSocket, ...options }), MqttError)
       const shared = thrown(() => connectShared(URL, { shared: true, ...options }, link), MqttError)
       expect([shared.constructor, shared.message]).toEqual([unshared.constructor, unshared.message])
     }
+    // shared and sharedKey are the shared client's own options (an unshared client does not know them).
+    expect(thrown(() => connectShared(URL, { shared: 'yes' } as never, link), InvalidArgumentError).message).toMatch(/shared must be true, 'worker' or 'leader'/)
+    expect(thrown(() => connectShared(URL, { shared: true, sharedKey: '' }, link), InvalidArgumentError).message).toMatch(/sharedKey must be a non-empty string/)
     expect(posted).toEqual([])
   })
 })
