@@ -1,5 +1,6 @@
 export { connect, connectAsync } from './client/connect.js'
 export { MqttClient, type EndOptions } from './client/client.js'
+export type { MqttClientApi } from './client/api.js'
 export { Message, type MessageHandler } from './client/message.js'
 export type { RequestOptions, Responder } from './client/request-response.js'
 export type { ClientState, MqttClientEvents } from './client/events.js'

@@ -28,6 +28,7 @@ import { MessageIterator, type MessageStream } from '../routing/message-iterator
 import { Router, type Sink } from '../routing/router.js'
 import { Outbox } from '../store/outbox.js'
 import { redactUrl } from '../transport/redact-url.js'
+import type { MqttClientApi } from './api.js'
 import { ConnectInputs } from './connect-inputs.js'
 import { Connection } from './connection.js'
 import { TypedEmitter } from './emitter.js'
@@ -53,7 +54,7 @@ export type { EndOptions }
  * everything and answers with actions; this class carries them out on a Connection, a timer and
  * the caller's Promises, and turns its state moves into events.
  */
-export class MqttClient extends TypedEmitter<MqttClientEvents> {
+export class MqttClient extends TypedEmitter<MqttClientEvents> implements MqttClientApi {
   /**
    * The options the client runs on, defaults filled in: frozen, and without the password, the
    * MQTT 5 authenticationData, or the userinfo and query of the URLs.

@@ -4,6 +4,28 @@
  */
 type Listener<A extends unknown[]> = (...args: A) => void
 
+/**
+ * The listener methods of a typed emitter, as a type: what a client proxy (the tab side of a
+ * shared connection) must offer beside MqttClient. Each returns `this`, so chained calls keep the
+ * caller's own type.
+ */
+export interface EmitterApi<E extends { [K in keyof E]: unknown[] }> {
+  /** Adds a listener for `event`; listeners run in the order added, each time the event fires. */
+  on<K extends keyof E & string>(event: K, listener: Listener<E[K]>): this
+  /** Adds a listener that hears `event` once and is then removed. */
+  once<K extends keyof E & string>(event: K, listener: Listener<E[K]>): this
+  /** Removes a listener of `event` (the one added last, if it was added twice). */
+  off<K extends keyof E & string>(event: K, listener: Listener<E[K]>): this
+  /** The same as `on`. */
+  addListener<K extends keyof E & string>(event: K, listener: Listener<E[K]>): this
+  /** The same as `off`. */
+  removeListener<K extends keyof E & string>(event: K, listener: Listener<E[K]>): this
+  /** Removes every listener of `event`, or of every event when none is named. */
+  removeAllListeners<K extends keyof E & string>(event?: K): this
+  /** How many listeners `event` has. */
+  listenerCount<K extends keyof E & string>(event: K): number
+}
+
 /** A listener as kept: once() wraps it, and remembers the one given, so off() finds it. */
 type Kept = Listener<unknown[]> & { given?: Listener<unknown[]> }
 
@@ -14,7 +36,7 @@ type Kept = Listener<unknown[]> & { given?: Listener<unknown[]> }
  * caller through a rejected Promise or the 'close' event. (Our own, rather than the `events`
  * package, which weighs 6 KB minified in a browser bundle.)
  */
-export class TypedEmitter<E extends { [K in keyof E]: unknown[] }> {
+export class TypedEmitter<E extends { [K in keyof E]: unknown[] }> implements EmitterApi<E> {
   /** Replaced on every change, never changed in place, so an emit keeps the list it started with. */
   private listeners: { [event: string]: readonly Kept[] | undefined } = {}
 
