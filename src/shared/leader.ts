@@ -8,7 +8,7 @@
  * subscriptions outlive the tab that held it.
  */
 import { type ClientOptions, randomHex } from '../input/options.js'
-import { type ClientFactory, type HostedClient, SharedHost } from './host.js'
+import { type HostedClient, SharedHost } from './host.js'
 import {
   type ChannelLike,
   type ChannelMessage,
@@ -20,7 +20,7 @@ import {
   type OpenChannel,
   openBroadcastChannel,
 } from './leader-link.js'
-import { type SharedClientOptions, type TabId, tabLockName } from './wire.js'
+import { type SharedClientOptions, type TabId, type TabMessage, tabLockName } from './wire.js'
 
 /**
  * How long (seconds) an MQTT 5 broker keeps the leader's session after its connection drops,
@@ -32,6 +32,15 @@ export const LEADER_SESSION_EXPIRY = 300
 
 /** The Store of ClientOptions, named through it: the shared layer does not import the store layer. */
 type Store = NonNullable<ClientOptions['store']>
+
+/**
+ * How long (ms) a leader that takes over from another gathers the tabs' messages before its host
+ * takes them, by default. The tabs attach again meanwhile, and their hellos and subscribes are
+ * then taken in one go, so every filter is known before the broker can send what it queued for
+ * the session during the handover (a message that comes before its filter reaches no tab). Tabs
+ * attach within a few milliseconds of the announcement.
+ */
+export const ATTACH_GRACE = 100
 
 /** Options of {@link electLeader}. */
 export interface LeaderOptions {
@@ -47,6 +56,8 @@ export interface LeaderOptions {
   locks: LeaderLocks
   /** Opens the key's channel; default {@link openBroadcastChannel}. */
   channel?: OpenChannel
+  /** How long (ms) a leader taking over gathers the tabs' messages before its host takes them; default {@link ATTACH_GRACE}. */
+  attachGrace?: number
 }
 
 /** A tab's part in the election of a key's leader. */
@@ -72,6 +83,20 @@ export function electLeader(key: string, options: LeaderOptions): LeaderElection
   let leader: { stop(): void } | undefined
   let release: (() => void) | undefined
   let closed = false
+  // Whether another tab led before: one that takes over waits for the tabs to attach. Heard on a
+  // channel of its own, closed at the first announcement so it does not take every tab's traffic.
+  const open = options.channel ?? openBroadcastChannel
+  let watch: ChannelLike | undefined = open(leaderChannelName(key))
+  let takeover = false
+  const stopWatching = () => {
+    watch?.close()
+    watch = undefined
+  }
+  watch.addEventListener('message', ({ data }: MessageEvent<unknown>) => {
+    if (!isChannelMessage(data) || data.kind !== 'leader') return
+    takeover = true
+    stopWatching()
+  })
   let elected: () => void = () => undefined
   const election = {
     leading: false,
@@ -80,6 +105,7 @@ export function electLeader(key: string, options: LeaderOptions): LeaderElection
       if (closed) return
       closed = true
       election.leading = false
+      stopWatching()
       leader?.stop()
       release?.()
     },
@@ -87,7 +113,8 @@ export function electLeader(key: string, options: LeaderOptions): LeaderElection
   const lead = () => {
     // A tab that left while it waited lets the lock pass at once.
     if (closed) return undefined
-    leader = serveKey(key, options)
+    stopWatching()
+    leader = serveKey(options, open(leaderChannelName(key)), takeover ? (options.attachGrace ?? ATTACH_GRACE) : 0)
     election.leading = true
     elected()
     return new Promise<void>((resolve) => (release = resolve))
@@ -101,7 +128,7 @@ export function electLeader(key: string, options: LeaderOptions): LeaderElection
  * channel's messages for this leader handed to it, and each tab's Web Lock watched. Announces
  * itself, so that tabs attached to the last leader attach to this one.
  */
-function serveKey(key: string, options: LeaderOptions): { stop(): void } {
+function serveKey(options: LeaderOptions, channel: ChannelLike, grace: number): { stop(): void } {
   const id: HostId = randomHex(8)
   const clients: HostedClient[] = []
   const factory = leaderClientFactory((url, own) => {
@@ -110,8 +137,7 @@ function serveKey(key: string, options: LeaderOptions): { stop(): void } {
     return client
   }, options.store)
   const host = new SharedHost(factory)
-  const channel = (options.channel ?? openBroadcastChannel)(leaderChannelName(key))
-  const served = serveChannel(host, channel, id, options.locks)
+  const served = serveChannel(host, channel, id, options.locks, grace)
   return {
     stop() {
       // The channel first: the tabs must not hear this connection end, which would end their clients too.
@@ -127,11 +153,22 @@ function serveKey(key: string, options: LeaderOptions): { stop(): void } {
  * name, and posts its replies addressed to each tab. A tab's messages before its hello to this
  * leader are dropped: it attaches on hearing the announcement, sending again what is
  * unanswered. Each tab's lock (its hello's `lock`) is asked for, and granted when the tab is gone.
+ * With a `grace` (ms), what comes in that time is taken in one go when it ends (see {@link ATTACH_GRACE}).
  */
-export function serveChannel(host: SharedHost, channel: ChannelLike, id: HostId, locks: LeaderLocks | undefined): { stop(): void } {
+export function serveChannel(host: SharedHost, channel: ChannelLike, id: HostId, locks: LeaderLocks | undefined, grace = 0): { stop(): void } {
   const attached = new Set<TabId>()
   const watched = new Set<TabId>()
   let stopped = false
+  let gathered: Array<{ tab: TabId; message: TabMessage }> | undefined
+  let timer: ReturnType<typeof setTimeout> | undefined
+  if (grace > 0) {
+    gathered = []
+    timer = setTimeout(() => {
+      const burst = gathered ?? []
+      gathered = undefined
+      for (const { tab, message } of burst) take(tab, message)
+    }, grace)
+  }
   const announce = () => channel.postMessage({ kind: 'leader', host: id })
   const watch = (tab: TabId) => {
     if (!locks || watched.has(tab)) return
@@ -147,7 +184,11 @@ export function serveChannel(host: SharedHost, channel: ChannelLike, id: HostId,
     if (stopped || !isChannelMessage(data)) return
     if (data.kind === 'who') return announce()
     if (data.kind !== 'to-host' || data.host !== id) return
-    const { tab, message } = data
+    if (gathered) gathered.push({ tab: data.tab, message: data.message })
+    else take(data.tab, data.message)
+  })
+  function take(tab: TabId, message: TabMessage): void {
+    if (stopped) return
     if (message.type === 'hello') {
       attached.add(tab)
       host.addTab(tab, { post: (reply) => channel.postMessage({ kind: 'to-tab', host: id, tab, message: reply }) })
@@ -157,11 +198,12 @@ export function serveChannel(host: SharedHost, channel: ChannelLike, id: HostId,
       attached.delete(tab)
       host.tabGone(tab)
     } else if (attached.has(tab)) host.receive(tab, message)
-  })
+  }
   announce()
   return {
     stop() {
       stopped = true
+      clearTimeout(timer)
     },
   }
 }
@@ -173,8 +215,8 @@ export function serveChannel(host: SharedHost, channel: ChannelLike, id: HostId,
  * an expiry). With no clientId given the broker's session could not be found again: the tabs
  * attaching to a new leader name the one the last leader's connection had.
  */
-export function leaderClientFactory(connect: (url: string, options: ClientOptions) => HostedClient, store: Store): ClientFactory {
-  return (url, options: SharedClientOptions) => {
+export function leaderClientFactory<C extends HostedClient>(connect: (url: string, options: ClientOptions) => C, store: Store): (url: string, options: SharedClientOptions) => C {
+  return (url, options) => {
     const own: ClientOptions & { shared?: unknown; sharedKey?: unknown } = { ...options, clean: false, store }
     delete own.shared
     delete own.sharedKey
