@@ -6,7 +6,7 @@
  * the host's deliveries name by number; and settles each Promise from the host's answer, the
  * host's errors rebuilt as their classes.
  */
-import type { ConnackPacket, IncomingPublishPacket, Subscription } from '../codec/packets.js'
+import type { ConnackPacket, IncomingPublishPacket, SubscribeProperties, Subscription } from '../codec/packets.js'
 import type { MqttClientApi } from '../client/api.js'
 import { TypedEmitter } from '../client/emitter.js'
 import { type ClientState, type MqttClientEvents, shownOptions } from '../client/events.js'
@@ -42,6 +42,7 @@ import {
   type SharedClientOptions,
   type SharedEvent,
   sharedKeyOf,
+  type SharedSubscription,
   type SubscribeMessage,
   type SubscriptionId,
   type TabId,
@@ -92,6 +93,12 @@ export interface HostLink {
    * closes. A link that cannot tell leaves it out; its wiring calls {@link SharedClient.hostLost}.
    */
   onClose?(handler: (error?: unknown) => void): void
+  /**
+   * Takes the handler to call when another host took over after the client's hello went out (a
+   * new leader tab): the client then attaches to it as it was (see {@link SharedClient.hostChanged}).
+   * A link whose host cannot change leaves it out.
+   */
+  onHostChanged?(handler: () => void): void
 }
 
 /** Options that name something only this context has: a function, a class or a store cannot be cloned to the host. */
@@ -118,12 +125,17 @@ interface Pending {
   reject(error: Error): void
   /** An end() is answered when the tab has left; it is not failed by a forced end as requests are. */
   readonly ends: boolean
+  /** What was posted for it: sent again to a new host, which never heard it or whose answer was lost with the last. */
+  readonly message: TabMessage
 }
 
 /** One of this tab's subscriptions: its filter, and the handler or stream its messages go to. */
 interface TabSubscription {
   readonly filter: string
   readonly sink: Sink<Message> | undefined
+  /** The filter's options and the SUBSCRIBE properties it was asked with: a new host is asked for it the same way. */
+  readonly asked: Subscription
+  readonly properties: SubscribeProperties | undefined
 }
 
 /** Where the client is in its own life, apart from the connection's state the host reports. */
@@ -200,6 +212,7 @@ export class SharedClient extends TypedEmitter<MqttClientEvents> implements Mqtt
     this.snapshot = { state: 'connecting', clientId: options.clientId ?? '', protocolVersion: version }
     link.onMessage((message) => this.received(message))
     link.onClose?.((error) => this.hostLost(error))
+    link.onHostChanged?.(() => this.hostChanged())
   }
 
   /** The state the host last reported, or 'closed' once this tab has ended (or lost its host). */
@@ -245,10 +258,68 @@ export class SharedClient extends TypedEmitter<MqttClientEvents> implements Mqtt
   open(): this {
     if (this.phase !== 'unopened') return this
     this.phase = 'open'
-    const { tabId: tab, sharedKey: key, url, helloOptions: options } = this
-    this.post({ type: 'hello', wire: WIRE_VERSION, tab, key, url, options })
+    this.post(this.hello())
     for (const message of this.unsent.splice(0)) this.post(message)
     return this
+  }
+
+  /**
+   * Another host took over (a new leader tab, the last one gone): this tab attaches to it as it
+   * was. It says hello again, naming the connection's client id when the caller gave none so the
+   * new host's client resumes the same broker session; subscribes again to its live
+   * subscriptions under the same numbers, so handlers and streams go on; and sends again every
+   * request still unanswered, as the last host may have taken it and gone before answering. A
+   * publish the last host had sent may so reach the broker twice, at QoS 2 too (the new
+   * connection cannot go on with the last one's packet ids); one it answered is not sent again.
+   * The link calls this (see {@link HostLink.onHostChanged}).
+   */
+  hostChanged(): void {
+    if (this.phase !== 'open' && this.phase !== 'ending') return
+    const wasConnected = this.snapshot.state === 'connected'
+    this.snapshot = { ...this.snapshot, state: 'connecting' }
+    if (wasConnected) {
+      this.emit('close')
+      this.emit('offline')
+    }
+    const unanswered = [...this.pending]
+    this.post(this.hello())
+    // A subscription whose subscribe is unanswered is in the request sent again below.
+    const inRequests = new Set(unanswered.flatMap(([, { message }]) => (message.type === 'subscribe' ? message.subscriptions.map((s) => s.sub) : [])))
+    if (this.phase === 'open') this.resubscribe(inRequests)
+    for (const [id, p] of unanswered) this.send(p.message, id)
+  }
+
+  /** The hello: on attaching again, naming the connection's client id where the caller gave none. */
+  private hello(): TabMessage {
+    const { tabId: tab, sharedKey: key, url, helloOptions } = this
+    const known = helloOptions.clientId === undefined && this.snapshot.clientId !== ''
+    const options = known ? { ...helloOptions, clientId: this.snapshot.clientId } : helloOptions
+    return { type: 'hello', wire: WIRE_VERSION, tab, key, url, options }
+  }
+
+  /**
+   * Asks a new host for this tab's live subscriptions, one subscribe per set of SUBSCRIBE
+   * properties they were asked with. One the broker now refuses is dropped, its stream ended.
+   */
+  private resubscribe(skip: Set<SubscriptionId>): void {
+    const groups = new Map<SubscribeProperties | undefined, SharedSubscription[]>()
+    for (const [sub, s] of this.subs) {
+      if (skip.has(sub)) continue
+      const group = groups.get(s.properties) ?? []
+      groups.set(s.properties, group)
+      group.push({ ...s.asked, sub })
+    }
+    for (const [properties, subscriptions] of groups) {
+      const message = (id: RequestId): SubscribeMessage => {
+        const sent: SubscribeMessage = { type: 'subscribe', id, subscriptions }
+        if (properties) sent.properties = { ...properties }
+        return sent
+      }
+      this.ask(message, false).catch((error: unknown) => {
+        this.dropRefused(subscriptions.map((s) => s.sub), error, true)
+        this.report(error)
+      })
+    }
   }
 
   /**
@@ -451,8 +522,9 @@ export class SharedClient extends TypedEmitter<MqttClientEvents> implements Mqtt
   private ask(message: (id: RequestId) => TabMessage, ends: boolean): Promise<RequestResult> {
     const id = this.nextRequest++
     return new Promise<RequestResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, ends })
-      this.send(message(id), id)
+      const sent = message(id)
+      this.pending.set(id, { resolve, reject, ends, message: sent })
+      this.send(sent, id)
     })
   }
 
@@ -499,7 +571,7 @@ export class SharedClient extends TypedEmitter<MqttClientEvents> implements Mqtt
         return buildSubscriptions(target, options, this.protocolVersion)
       },
       (built: Subscription[], id) => {
-        const subscriptions = built.map((s) => ({ ...s, sub: this.addSub(s.topic, sink) }))
+        const subscriptions = built.map((s) => ({ ...s, sub: this.addSub(s, sink, options?.properties) }))
         subs.push(...subscriptions.map((s) => s.sub))
         const message: SubscribeMessage = { type: 'subscribe', id, subscriptions }
         if (options?.properties) message.properties = { ...options.properties }
@@ -513,11 +585,11 @@ export class SharedClient extends TypedEmitter<MqttClientEvents> implements Mqtt
   }
 
   /** After a failed subscribe: a SubscribeError drops the refused filters' subscriptions, any other failure all of them, as the host does. */
-  private dropRefused(subs: SubscriptionId[], error: unknown): void {
+  private dropRefused(subs: SubscriptionId[], error: unknown, endStreams = false): void {
     const refused = error instanceof SubscribeError ? new Set(error.granted.filter((g) => isFailure(g.qos)).map((g) => g.topic)) : undefined
     for (const sub of subs) {
       const s = this.subs.get(sub)
-      if (s && (!refused || refused.has(s.filter))) this.subs.delete(sub)
+      if (s && (!refused || refused.has(s.filter))) this.dropSub(sub, endStreams)
     }
   }
 
@@ -528,9 +600,9 @@ export class SharedClient extends TypedEmitter<MqttClientEvents> implements Mqtt
     this.ask((id) => ({ type: 'unsubscribe', id, filters: [filter], subs: [sub] }), false).catch(ignore)
   }
 
-  private addSub(filter: string, sink: Sink<Message> | undefined): SubscriptionId {
+  private addSub(asked: Subscription, sink: Sink<Message> | undefined, properties: SubscribeProperties | undefined): SubscriptionId {
     const sub = this.nextSub++
-    this.subs.set(sub, { filter, sink })
+    this.subs.set(sub, { filter: asked.topic, sink, asked: { ...asked }, properties })
     return sub
   }
 

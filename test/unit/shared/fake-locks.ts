@@ -1,3 +1,9 @@
+/** A page's share of the locks: what it holds, and whether it is gone. */
+interface FakePage {
+  dead: boolean
+  readonly held: Set<() => void>
+}
+
 /**
  * A Web Locks manager in one process: exclusive locks granted in the order asked, each held
  * until its callback's Promise settles. Enough of navigator.locks for the worker and the link.
@@ -9,15 +15,26 @@ export class FakeLocks {
   /** Every name asked for, in order. */
   readonly asked: string[] = []
 
-  request(name: string, callback: (lock: { name: string }) => unknown): Promise<unknown> {
+  request(name: string, callback: (lock: { name: string }) => unknown, page?: FakePage): Promise<unknown> {
     this.asked.push(name)
     if (this.refuse.has(name)) return Promise.reject(new DOMException('no locks here', 'SecurityError'))
     return new Promise((resolve, reject) => {
+      let done = false
+      // Once: the callback settling and its page dying both let the lock go.
+      const letGo = () => {
+        if (done) return
+        done = true
+        page?.held.delete(letGo)
+        this.next(name)
+      }
       const run = () => {
+        // A dead page's waiting request is dropped, as a browser drops a closed page's.
+        if (page?.dead) return letGo()
+        page?.held.add(letGo)
         Promise.resolve()
           .then(() => callback({ name }))
           .then(resolve, reject)
-          .finally(() => this.next(name))
+          .finally(letGo)
       }
       const queue = this.queues.get(name)
       if (queue) queue.push(run)
@@ -26,6 +43,21 @@ export class FakeLocks {
         run()
       }
     })
+  }
+
+  /**
+   * The locks of one page: its requests, and kill(), its page gone without a word: every lock
+   * it holds passes on and its waiting requests are dropped, whatever its callbacks are doing.
+   */
+  page(): { request(name: string, callback: (lock: { name: string }) => unknown): Promise<unknown>; kill(): void } {
+    const page: FakePage = { dead: false, held: new Set() }
+    return {
+      request: (name, callback) => this.request(name, callback, page),
+      kill: () => {
+        page.dead = true
+        for (const letGo of [...page.held]) letGo()
+      },
+    }
   }
 
   /** Whether someone holds `name` now. */
