@@ -10,7 +10,12 @@ import type { Store, StoredMessage } from './store.js'
  * survival across a reload is at risk.
  */
 export class Outbox<Op extends object> {
-  private nextKey = 1
+  /**
+   * Keys start from the clock (ms × 1000), so they grow across runs too: a message accepted
+   * before restore() has read the store must not take the key of one an earlier run left there
+   * (the put would overwrite it), and restore() must not hand back this run's own as left over.
+   */
+  private nextKey = Date.now() * 1000
   private readonly keys = new Map<Op, number>()
 
   constructor(
@@ -28,7 +33,8 @@ export class Outbox<Op extends object> {
       this.report(err)
       return []
     }
-    return stored.map((message) => {
+    const mine = new Set(this.keys.values())
+    return stored.filter((message) => !mine.has(message.key)).map((message) => {
       this.nextKey = Math.max(this.nextKey, message.key + 1)
       const packet: PublishPacket = { cmd: 'publish', topic: message.topic, payload: message.payload, qos: message.qos, retain: message.retain, dup: false }
       if (message.properties) packet.properties = message.properties
