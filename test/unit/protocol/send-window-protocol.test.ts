@@ -38,8 +38,8 @@ class Wire {
     this.read(this.p.packetReceived({ cmd: 'connack', sessionPresent, ...(properties ? { reasonCode: 0, properties } : { returnCode: 0 }) }, this.t))
   }
 
-  publish(from: number, to: number): void {
-    for (let op = from; op <= to; op++) this.read(this.p.publish(op, pub(`t${op}`), this.t))
+  publish(from: number, to: number, qos: 1 | 2 = 1): void {
+    for (let op = from; op <= to; op++) this.read(this.p.publish(op, { ...pub(`t${op}`), qos }, this.t))
   }
 
   /** Acknowledges the oldest publish in flight, `n` times; returns how many new publishes went. */
@@ -84,20 +84,13 @@ describe('the send window on 3.1.1', () => {
   })
 
   it('grows on each PUBREC of a full window as on a PUBACK, so QoS 2 finds the path as fast as QoS 1', () => {
-    const p = testProtocol({ queueLimit: 10_000, maxInflight: 200 })
-    const sent: number[] = []
-    const read = (actions: Array<Action<number>>) => {
-      for (const a of actions) if (a.type === 'send' && a.packet.cmd === 'publish') sent.push(a.packet.messageId as number)
-    }
-    read(p.open(1))
-    read(p.connectionOpened(1))
-    read(p.packetReceived({ cmd: 'connack', sessionPresent: false, returnCode: 0 }, 1))
-    for (let op = 1; op <= 100; op++) read(p.publish(op, { ...pub(`t${op}`), qos: 2 }, 1))
-    expect(sent).toHaveLength(10)
+    const w = wire({ maxInflight: 200 })
+    w.publish(1, 100, 2)
+    expect(w.firstSent).toHaveLength(10)
     // Ten PUBRECs free no place (each waits for its PUBCOMP) but each adds two.
-    for (const messageId of sent.slice(0, 10)) read(p.packetReceived({ cmd: 'pubrec', messageId }, 2))
-    expect(p.stats.inFlight).toBe(30)
-    expect(sent).toHaveLength(30)
+    for (const messageId of w.outstanding.slice(0, 10)) w.read(w.p.packetReceived({ cmd: 'pubrec', messageId }, 2))
+    expect(w.p.stats.inFlight).toBe(30)
+    expect(w.firstSent).toHaveLength(30)
   })
 
   it('never has more than maxInflight unacknowledged, and sends everything in order', () => {
