@@ -6,13 +6,13 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 
 /**
  * `vite build` writes the ESM and CJS builds; `vite build --mode iife` writes the minified
- * script-tag build; `vite build --mode worker` the shared connections' SharedWorker, apart, so
+ * script-tag build, and `--mode shared-iife` the one with connectShared (ts-mqtt-ws.shared.iife.js); `vite build --mode worker` the shared connections' SharedWorker, apart, so
  * that none of it lands in a bundle that does not share: dist/shared-worker.js beside the ESM
  * build that names it, and the classic dist/ts-mqtt-ws.shared-worker.js for script-tag pages.
  * Each has everything inside: the package has no runtime dependency for the consumer to resolve.
  */
 function build(mode: string): UserConfig['build'] {
-  const iife = mode === 'iife'
+  const iife = mode === 'iife' || mode === 'shared-iife'
   if (mode === 'worker') return workerBuild()
   return {
     emptyOutDir: !iife,
@@ -20,10 +20,12 @@ function build(mode: string): UserConfig['build'] {
     // BENCH_NO_MINIFY=1 keeps the names readable in a Chromium profile of the bench page.
     minify: iife && !process.env.BENCH_NO_MINIFY,
     lib: {
-      entry: here('src/index.ts'),
+      // The plain script-tag build leaves connectShared out (core.ts): a quarter of MQTT.js's size is its budget.
+      entry: here(mode === 'iife' ? 'src/core.ts' : mode === 'shared-iife' ? 'src/shared/script-tag.ts' : 'src/index.ts'),
       name: 'TsMqttWs',
       formats: iife ? ['iife'] : ['es', 'cjs'],
-      fileName: (format) => (format === 'es' ? 'ts-mqtt-ws.js' : format === 'cjs' ? 'ts-mqtt-ws.cjs' : 'ts-mqtt-ws.iife.js'),
+      fileName: (format) =>
+        format === 'es' ? 'ts-mqtt-ws.js' : format === 'cjs' ? 'ts-mqtt-ws.cjs' : mode === 'shared-iife' ? 'ts-mqtt-ws.shared.iife.js' : 'ts-mqtt-ws.iife.js',
     },
   }
 }

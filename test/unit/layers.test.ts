@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
  */
 const MAY_IMPORT: Record<string, string[]> = {
   client: ['input', 'protocol', 'routing', 'store', 'platform', 'codec', 'transport'],
-  shared: ['client', 'input', 'protocol', 'routing', 'codec'],
+  shared: ['client', 'input', 'protocol', 'routing', 'codec', 'store'],
   input: ['protocol', 'store', 'codec', 'transport'],
   protocol: ['codec'],
   routing: ['codec'],
