@@ -1,0 +1,36 @@
+// A tab that uses connectShared as an app would: from the script-tag build when the page loaded
+// it (the global TsMqttWs), else from the ESM build. ?broker=, ?clientId=, ?shared= (true or
+// leader) and ?topics= (comma-separated filters to subscribe to at once) set it up.
+const params = new URLSearchParams(location.search)
+const now = () => performance.timeOrigin + performance.now()
+
+/** What this tab's handlers got: topic, payload as text, which filter's handler, when. */
+window.received = []
+/** When each 'connect' event came (ms since the epoch), and the errors heard. */
+window.connects = []
+window.errors = []
+
+window.ready = (async () => {
+  const lib = globalThis.TsMqttWs ?? (await import('/dist/ts-mqtt-ws.js'))
+  const options = { reconnect: { minDelay: 100, maxDelay: 500 } }
+  if (params.get('clientId')) options.clientId = params.get('clientId')
+  if (params.get('shared') === 'leader') options.shared = 'leader'
+  const client = lib.connectShared(params.get('broker'), options)
+  window.client = client
+  client.on('connect', () => window.connects.push(now()))
+  client.on('error', (err) => {
+    window.errors.push(`${err.name}: ${err.message}`)
+    document.getElementById('error').textContent = `${err.name}: ${err.message}`
+  })
+  for (const name of ['connect', 'close', 'offline', 'reconnect', 'end']) {
+    client.on(name, () => (document.getElementById('status').textContent = client.state))
+  }
+  /** Subscribes a handler that records what it gets under its filter; resolves with the grants. */
+  window.subscribe = (filter, qos = 1) =>
+    client.subscribe(filter, { qos }, (m) => window.received.push({ topic: m.topic, payload: m.text(), filter, at: now() }))
+  window.publish = (topic, payload, qos = 1) => client.publish(topic, payload, { qos })
+  window.unsubscribe = (filter) => client.unsubscribe(filter)
+  window.end = (options) => client.end(options)
+  for (const filter of params.get('topics')?.split(',').filter(Boolean) ?? []) await window.subscribe(filter)
+  return client.state
+})()
