@@ -641,6 +641,8 @@ export class SharedClient extends TypedEmitter<MqttClientEvents> implements Mqtt
       p.reject(closed)
     }
     this.askEnd({ ...options, force: true })
+    // A host that does not answer (a hung worker) must not hold the tab: after endTimeout it leaves as detach() does.
+    this.endTimer = setTimeout(() => this.detach(), this.config.endTimeout)
   }
 
   /**
