@@ -1,4 +1,4 @@
-import type { MqttClient } from 'ts-mqtt-ws'
+import type { MqttClientApi } from 'ts-mqtt-ws'
 
 /**
  * The page's two guards, each a question with a plain answer to show: a second Connect while a
@@ -7,12 +7,12 @@ import type { MqttClient } from 'ts-mqtt-ws'
  */
 
 /** Why Connect must not make a client now, or undefined when it may. */
-export function whyNotConnect(client: MqttClient | undefined): string | undefined {
+export function whyNotConnect(client: MqttClientApi | undefined): string | undefined {
   if (!client) return undefined
   return `Already connected as ${client.clientId || 'a broker-assigned id'} (${client.state}): press Disconnect first to connect with other settings.`
 }
 
 /** Why an operation that needs a client cannot run now, or undefined when it can. */
-export function whyNoClient(client: MqttClient | undefined, action: string): string | undefined {
+export function whyNoClient(client: MqttClientApi | undefined, action: string): string | undefined {
   return client ? undefined : `Not connected: press Connect first, then ${action}.`
 }

@@ -1,20 +1,21 @@
-import { connect, type MqttClient } from 'ts-mqtt-ws'
+import { connect, connectShared, type MqttClientApi } from 'ts-mqtt-ws'
 import { byId, describeError, note } from './dom.js'
 import { whyNoClient, whyNotConnect } from './guards.js'
 import { showMessage } from './messages.js'
 import { publishRequest, publishTopic, subscribeQos } from './publish.js'
 import { countMessage } from './rate-chart.js'
-import { autoconnect, brokerUrl, clientOptions, lockSettings, presetSettings } from './settings.js'
+import { autoconnect, brokerUrl, clientOptions, lockSettings, presetSettings, type SharingMode, sharingMode } from './settings.js'
 import { clearLastError, refreshStatus, unwatchStatus, watchStatus } from './status.js'
 import { clearSubscriptions, showSubscribeError, subscribe } from './subscriptions.js'
 
 // The demo page: it holds the one client and wires the panels to it. Each panel is a module of
-// its own; each shows its own errors in its own place.
+// its own; each shows its own errors in its own place. The panels take any MqttClientApi, so a
+// client whose connection is shared across tabs works in them as one of the tab's own.
 
 declare global {
   interface Window {
     /** The demo's client, to play with from the browser console. */
-    client?: MqttClient
+    client?: MqttClientApi
   }
 }
 
@@ -23,7 +24,13 @@ const disconnectButton = byId<HTMLButtonElement>('disconnect')
 const settingsNote = byId('settings-note')
 const publishError = byId('error')
 
-let client: MqttClient | undefined
+let client: MqttClientApi | undefined
+
+/** A client of the tab's own, or one on the connection the tabs asking for the same URL and client id share. */
+function makeClient(sharing: SharingMode | undefined): MqttClientApi {
+  if (!sharing) return connect(brokerUrl(), clientOptions())
+  return connectShared(brokerUrl(), { ...clientOptions(), shared: sharing === 'leader' ? 'leader' : true })
+}
 
 function showButtons(): void {
   connectButton.disabled = client !== undefined
@@ -35,8 +42,9 @@ async function onConnect(): Promise<void> {
   if (refusal) return note(settingsNote, refusal)
   note(settingsNote, '')
   clearLastError()
+  const sharing = sharingMode()
   try {
-    client = connect(brokerUrl(), clientOptions())
+    client = makeClient(sharing)
   } catch (err) {
     // Bad settings: the client refused them before anything went on the wire.
     return note(settingsNote, describeError(err))
@@ -45,7 +53,7 @@ async function onConnect(): Promise<void> {
   lockSettings(true)
   showButtons()
   client.on('message', countMessage)
-  watchStatus(client)
+  watchStatus(client, sharing)
   await subscribe(client, publishTopic(), subscribeQos(), showMessage)
 }
 

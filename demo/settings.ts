@@ -3,8 +3,10 @@ import { byId } from './dom.js'
 
 /**
  * The connection settings form: what it starts with (the address may preset any field, e.g.
- * ?broker=ws://host:8888&clientId=me&keepalive=5&version=5&autoconnect) and the ClientOptions it
- * gives. Every tab gets a client id of its own, so two tabs never take each other's session.
+ * ?broker=ws://host:8888&clientId=me&keepalive=5&version=5&shared=leader&autoconnect) and the
+ * ClientOptions it gives. Every tab gets a client id of its own, so two tabs never take each
+ * other's session; with "Share across tabs" on, every tab gets the same one, as tabs share a
+ * connection only when they ask for the same URL and client id.
  */
 
 const params = new URLSearchParams(location.search)
@@ -17,10 +19,41 @@ export function randomClientId(): string {
   return `demo-${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`
 }
 
+/** The client id every tab shares with, unless the address names one. */
+export const SHARED_CLIENT_ID = 'demo-shared'
+
+export type SharingMode = 'worker' | 'leader'
+
+/** The tab's own client id, made once: switching sharing off gives it back. */
+const ownClientId = randomClientId()
+/** The client id the form last filled in by itself: one the user typed is left alone. */
+let presetId = ''
+
+function presetClientId(): void {
+  const field = input('client-id')
+  if (params.has('clientId') || field.value !== presetId) return
+  presetId = input('shared').checked ? SHARED_CLIENT_ID : ownClientId
+  field.value = presetId
+}
+
+/** The mode select means something only with the switch on. */
+function followSharing(): void {
+  select('shared-mode').disabled = !input('shared').checked || input('shared').disabled
+  presetClientId()
+}
+
 /** Fills the form from the address, with a fresh client id unless the address names one. */
 export function presetSettings(): void {
   input('broker').value = params.get('broker') ?? `ws://${location.hostname || 'localhost'}:8888`
-  input('client-id').value = params.get('clientId') ?? randomClientId()
+  const shared = params.get('shared')
+  if (shared !== null && shared !== 'false') {
+    input('shared').checked = true
+    select('shared-mode').value = shared === 'leader' ? 'leader' : 'worker'
+  }
+  input('client-id').value = params.get('clientId') ?? ''
+  presetClientId()
+  input('shared').addEventListener('change', followSharing)
+  followSharing()
   input('topic').value = params.get('topic') ?? input('topic').value
   for (const [param, id] of [['username', 'username'], ['keepalive', 'keepalive'], ['version', 'version']] as const) {
     const value = params.get(param)
@@ -33,6 +66,12 @@ export function presetSettings(): void {
 export const autoconnect = (): boolean => params.has('autoconnect')
 
 export const brokerUrl = (): string => input('broker').value.trim()
+
+/** How the form asks to share the connection, or undefined for a connection of the tab's own. */
+export function sharingMode(): SharingMode | undefined {
+  if (!input('shared').checked) return undefined
+  return select('shared-mode').value === 'leader' ? 'leader' : 'worker'
+}
 
 function protocolVersion(): ClientOptions['protocolVersion'] {
   const value = select('version').value
@@ -56,12 +95,14 @@ export function clientOptions(): ClientOptions {
   if (willTopic) {
     options.will = { topic: willTopic, payload: input('will-payload').value, qos: Number(select('will-qos').value) as QoS, retain: input('will-retain').checked }
   }
-  // With a store in IndexedDB, accepted QoS 1/2 messages survive a reload of the page.
-  if (params.get('store') === 'indexeddb') options.store = new IndexedDBStore(options.clientId ?? 'demo')
+  // With a store in IndexedDB, accepted QoS 1/2 messages survive a reload of the page. A shared
+  // connection's host keeps its own queue: a store cannot cross to it, and connectShared refuses one.
+  if (params.get('store') === 'indexeddb' && !sharingMode()) options.store = new IndexedDBStore(options.clientId ?? 'demo')
   return options
 }
 
 /** Locks the form while a client runs: its settings went out in the CONNECT and cannot change now. */
 export function lockSettings(locked: boolean): void {
   for (const field of byId<HTMLFieldSetElement>('settings-fields').elements) (field as HTMLInputElement).disabled = locked
+  followSharing()
 }

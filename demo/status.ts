@@ -1,9 +1,11 @@
-import type { MqttClient } from 'ts-mqtt-ws'
+import type { MqttClientApi } from 'ts-mqtt-ws'
 import { byId, describeError, note, setText } from './dom.js'
+import type { SharingMode } from './settings.js'
 
 /**
- * The status panel: the client's state, the reconnect attempt with a countdown to the next one,
- * the queued and in-flight counts, and the last error the client reported. It reads the client
+ * The status panel: the client's state, whether its connection is the tab's own or shared by the
+ * tabs, the reconnect attempt with a countdown to the next one, the queued and in-flight counts
+ * (a shared connection's are its host's, which the tab cannot see), and the last error the client reported. It reads the client
  * on every event and a few times a second, as the countdown and the counts move between events.
  */
 
@@ -12,13 +14,17 @@ const reconnect = byId('reconnect')
 const queued = byId('queued')
 const inFlight = byId('in-flight')
 const clientId = byId('shown-client-id')
+const connectionKind = byId('connection-kind')
 const lastError = byId('last-error')
 
 const REFRESH_MS = 200
 
 /** The attempt under way since the last 'reconnect' event, shown while connecting again. */
 let attemptUnderWay: number | undefined
-let watched: MqttClient | undefined
+let watched: MqttClientApi | undefined
+let watchedSharing: SharingMode | undefined
+
+const SHARING_SHOWN: Record<SharingMode, string> = { worker: 'shared by tabs (worker)', leader: 'shared by tabs (leader tab)' }
 
 function showState(text: string, key: string): void {
   // Only real changes: tests and screen readers follow this element's text.
@@ -26,7 +32,7 @@ function showState(text: string, key: string): void {
   state.dataset.state = key
 }
 
-function showReconnect(client: MqttClient): void {
+function showReconnect(client: MqttClientApi): void {
   const next = client.nextReconnect
   if (next) {
     attemptUnderWay = next.attempt
@@ -45,18 +51,26 @@ function showReconnect(client: MqttClient): void {
 }
 
 /** Shows where the client is now; with no client, shows `idle` (never connected) or `closed`. */
-export function refreshStatus(client: MqttClient | undefined, closed = false): void {
+export function refreshStatus(client: MqttClientApi | undefined, closed = false, sharing?: SharingMode): void {
   if (!client) {
     showState(closed ? 'closed' : 'not connected', closed ? 'closed' : 'idle')
-    for (const field of [reconnect, queued, inFlight, clientId]) setText(field, '–')
+    for (const field of [reconnect, queued, inFlight, clientId, connectionKind]) setText(field, '–')
+    delete connectionKind.dataset.shared
     return
   }
   showState(client.state, client.state)
+  setText(clientId, client.clientId || '(assigned by the broker)')
+  setText(connectionKind, sharing ? SHARING_SHOWN[sharing] : "this tab's own")
+  connectionKind.dataset.shared = sharing ?? 'no'
+  if (sharing) {
+    // A shared client reports zeros and no countdown: the queue and the reconnect plan are the host's.
+    for (const field of [reconnect, queued, inFlight]) setText(field, '–')
+    return
+  }
   showReconnect(client)
   const stats = client.stats
   setText(queued, String(stats.queued))
   setText(inFlight, String(stats.inFlight))
-  setText(clientId, client.clientId || '(assigned by the broker)')
 }
 
 /** The last error the client reported, in its own place: `String(err)` keeps its class name. */
@@ -69,10 +83,11 @@ export function clearLastError(): void {
 }
 
 /** Follows one client: its events and a short refresh, until the next watch() or unwatch(). */
-export function watchStatus(client: MqttClient): void {
+export function watchStatus(client: MqttClientApi, sharing?: SharingMode): void {
   watched = client
+  watchedSharing = sharing
   attemptUnderWay = undefined
-  const refresh = () => watched === client && refreshStatus(client)
+  const refresh = () => watched === client && refreshStatus(client, false, sharing)
   for (const event of ['connect', 'reconnect', 'close', 'offline', 'end'] as const) client.on(event, refresh)
   client.on('error', (err) => watched === client && showLastError(err))
   refresh()
@@ -84,5 +99,5 @@ export function unwatchStatus(closed: boolean): void {
 }
 
 setInterval(() => {
-  if (watched) refreshStatus(watched)
+  if (watched) refreshStatus(watched, false, watchedSharing)
 }, REFRESH_MS)

@@ -1,4 +1,4 @@
-import type { Message, MqttClient, QoS } from 'ts-mqtt-ws'
+import type { Message, MqttClientApi, QoS } from 'ts-mqtt-ws'
 import { byId, describeError, el, note } from './dom.js'
 
 /**
@@ -12,7 +12,7 @@ const problem = byId('subscribe-error')
 export const showSubscribeError = (err: unknown): void => note(problem, describeError(err))
 
 /** A row for one filter, and the handler that updates only that row. */
-function subscriptionRow(client: MqttClient, filter: string, qos: QoS): { row: HTMLLIElement; handler: (msg: Message) => void } {
+function subscriptionRow(client: MqttClientApi, filter: string, qos: QoS): { row: HTMLLIElement; handler: (msg: Message) => void } {
   const count = el('span', 'count', '0')
   const last = el('span', 'last')
   const remove = el('button', 'small', 'Unsubscribe')
@@ -33,7 +33,7 @@ function subscriptionRow(client: MqttClient, filter: string, qos: QoS): { row: H
 }
 
 /** Subscribes with a row of its own; `also` sees the same messages (the received list, say). */
-export async function subscribe(client: MqttClient, filter: string, qos: QoS, also?: (msg: Message) => void): Promise<void> {
+export async function subscribe(client: MqttClientApi, filter: string, qos: QoS, also?: (msg: Message) => void): Promise<void> {
   note(problem, '')
   const { row, handler } = subscriptionRow(client, filter, qos)
   try {
