@@ -1,6 +1,7 @@
 // Turns bench/run.js's medians into the Markdown tables docs/benchmarks.md shows.
 import { mainThreadTable } from './main-thread.js'
 import { rttTable } from './rtt-rows.js'
+import { multiTabTable } from './multi-tab.js'
 
 const NAMES = { ours: 'ts-mqtt-ws', mqttjs: 'MQTT.js 5.16', paho: 'paho-mqtt 1.1', u8: 'u8-mqtt 0.6.7' }
 const WHERE = { node: 'Node', chromium: 'Chromium' }
@@ -90,7 +91,7 @@ function failures(results) {
   for (const r of results) {
     for (const [lib, runs] of Object.entries(r.raw)) {
       const failed = runs.filter((x) => x.error)
-      if (failed.length) lines.push(`- ${WHERE[r.where]} ${r.name}, ${NAMES[lib]}: ${failed.length} of ${runs.length} runs failed (${failed[0].error})`)
+      if (failed.length) lines.push(`- ${WHERE[r.where]} ${r.name}, ${NAMES[lib] ?? lib}: ${failed.length} of ${runs.length} runs failed (${failed[0].error})`)
     }
   }
   return lines.length ? `\n\nRuns that failed (left out of the medians):\n${lines.join('\n')}` : ''
@@ -110,5 +111,7 @@ export function renderTables(report) {
     mainThreadTable(report.results),
     '',
     rttTable(report.results),
+    '',
+    multiTabTable(report.results),
   ].join('\n') + failures(report.results)
 }

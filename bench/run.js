@@ -16,6 +16,7 @@ import { renderTables } from './report.js'
 import { mainThreadCells, runMainThreadInChromium } from './main-thread.js'
 import { serveStatic } from '../test/support/static-server.js'
 import { rttCells, startRttProxies } from './rtt-rows.js'
+import { multiTabCells, runMultiTabInChromium } from './multi-tab.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
@@ -180,7 +181,7 @@ async function main() {
     ...(executablePath ? { executablePath } : {}),
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   })
-  const all = [...cells({ broker, fake, fake5 }), ...rttCells(rtt.proxies, echo)]
+  const all = [...cells({ broker, fake, fake5 }), ...rttCells(rtt.proxies, echo), ...multiTabCells(broker)]
     .filter((c) => !ONLY || ONLY.test(`${c.where} ${c.group} ${c.name}`))
     .map((c) => ({ ...c, libs: c.libs.filter((l) => !LIBS || LIBS.includes(l)) }))
   const raw = all.map(() => ({}))
@@ -198,6 +199,7 @@ async function main() {
           let result
           try {
             if (cell.group === 'mainThread') result = await runMainThreadInChromium(browser, statics.url, job)
+            else if (cell.group === 'multiTab') result = await runMultiTabInChromium(browser, statics.url, job, () => brokerStats(broker))
             else result = cell.where === 'node' ? await runInNode(job, cell.group === 'e2e' || cell.group === 'rtt' ? broker : undefined) : await runInChromium(browser, statics.url, job)
           } catch (err) {
             result = { error: String(err?.message ?? err) }

@@ -8,6 +8,7 @@ import WebSocket, { WebSocketServer } from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAdapter } from '../../bench/clients/adapters.js'
 import { floodReceive, receiveMainThread, roundTrips, selfPublish, sinkSend, wsEcho } from '../../bench/clients/scenarios.js'
+import { multiTabCells, multiTabTable } from '../../bench/multi-tab.js'
 import * as tsMqttWs from '../../src/index.js'
 import { startAedesBroker } from '../support/aedes-broker.js'
 import { startDelayProxy } from '../support/delay-proxy.js'
@@ -112,7 +113,7 @@ describe.each(['ours', 'mqttjs', 'paho'])('the end-to-end bench through aedes, f
 describe('the bench broker process', () => {
   it('counts the WebSocket frames and bytes clients send it, and reports them with its CPU time over IPC', async () => {
     const child = fork(fileURLToPath(new URL('../../bench/servers/broker.js', import.meta.url)), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
-    type Stats = { cpuMs: number; frames: number; bytes: number }
+    type Stats = { cpuMs: number; frames: number; bytes: number; connections: number; connected: number }
     const stats = () =>
       new Promise<Stats>((resolve) => {
         child.once('message', (m: { stats: Stats }) => resolve(m.stats))
@@ -133,6 +134,8 @@ describe('the bench broker process', () => {
       const after = await stats()
       socket.close()
       expect({ frames: after.frames - before.frames, bytes: after.bytes - before.bytes }).toEqual({ frames: 2, bytes: connect.length + ping.length })
+      // The multi-tab row's count: the connection it accepted, still open.
+      expect({ connections: after.connections - before.connections, connected: after.connected }).toEqual({ connections: 1, connected: 1 })
       expect(after.cpuMs).toBeGreaterThan(0)
     } finally {
       child.disconnect()
@@ -259,5 +262,30 @@ describe.runIf(mosquittoAvailable())('the bench Mosquitto process', () => {
       child.disconnect()
     }
     await exited
+  })
+})
+
+describe('the multi-tab row (its measurements run in Chromium only: here its cells and its table)', () => {
+  it("answers BENCH_ONLY 'multi-tab' with its four cells, and no other row's filter takes them", () => {
+    const cells = multiTabCells({ url: 'ws://127.0.0.1:1' })
+    const named = cells.map((c) => `${c.where} ${c.group} ${c.name}`)
+    expect(named.filter((n) => /multi-tab/.test(n))).toHaveLength(4)
+    expect(named.filter((n) => /chromium e2e|mainThread|e2eRtt/.test(n))).toEqual([])
+    expect(cells.map((c) => c.meta.pages)).toEqual([1, 3, 10, 3])
+  })
+
+  it('shows connections, heap per tab and the latency the hop adds against connect() in each tab', () => {
+    const heap = (connections: number, pageBytes: number, workerBytes = 0) => ({ connections, pageBytes, workerBytes, perTabBytes: (pageBytes + workerBytes) / 3 })
+    const results = [
+      { group: 'multiTab', scenario: 'tabsHeap', meta: { pages: 3 }, median: { worker: heap(1, 3 * 1024 * 1024, 600 * 1024), unshared: heap(3, 3 * 1100 * 1024), floor: heap(0, 3 * 900 * 1024) } },
+      { group: 'multiTab', scenario: 'tabsLatency', meta: { pages: 3 }, median: { worker: { p50: 2.5, p99: 9 }, leader: { p50: 4, p99: 12 }, unshared: { p50: 2, p99: 8 }, stored: { p50: 3, p99: 10 } } },
+    ]
+    const table = multiTabTable(results)
+    expect(table).toContain('| 3 pages: broker connections | 1 | – | 3 | – | 0 |')
+    expect(table).toContain('| 3 pages: JS heap per tab (pages and worker ÷ 3) | 1224 KiB | – | 1100 KiB | – | 900 KiB |')
+    expect(table).toContain('| 3 pages: of which the SharedWorker\'s heap, whole | 600 KiB | – | – | – | – |')
+    expect(table).toContain('| 3 pages: p50 added vs connect() in each tab, ms | +0.50 | +2.00 | – | +1.00 | – |')
+    expect(table).toContain('| 3 pages: p99 added vs connect() in each tab with an IndexedDB store, ms | – | +2.00 | – | – | – |')
+    expect(multiTabTable([])).toBe('')
   })
 })
