@@ -12,6 +12,7 @@ import type { Payload } from '../input/payload.js'
 import type { EndOptions, PublishOptions, SubscribeOptions, SubscriptionMap } from '../input/requests.js'
 import { type Granted, isFailure, type PublishResult, type UnsubscribeResult } from '../protocol/reason-codes.js'
 import { matchTopic } from '../routing/topic-match.js'
+import { RetainedCache } from './retained-cache.js'
 import { hasWildcard } from '../wildcards.js'
 import {
   atMostQos,
@@ -98,6 +99,8 @@ interface Session {
   readonly filters: Map<string, Filter>
   /** The filters a topic must be matched against (wildcards, $share); the others are looked up by it. */
   readonly patterns: Set<string>
+  /** The retained messages received and still current: a tab joining a filter held already is given them. */
+  readonly retained: RetainedCache
 }
 
 /** One filter on the connection and its users. */
@@ -184,7 +187,7 @@ export class SharedHost {
   }
 
   private open({ key, url, options }: HelloMessage): Session {
-    const session: Session = { key, client: this.createClient(url, options), tabs: new Set(), filters: new Map(), patterns: new Set() }
+    const session: Session = { key, client: this.createClient(url, options), tabs: new Set(), filters: new Map(), patterns: new Set(), retained: new RetainedCache() }
     this.listen(session)
     this.sessions.set(key, session)
     return session
@@ -214,10 +217,30 @@ export class SharedHost {
       const stands = session.filters.get(s.topic)?.qos ?? -1
       if (s.qos > stands && s.qos > (raise.get(s.topic)?.qos ?? -1)) raise.set(s.topic, s)
     }
+    // Taken before this tab is bound: what comes later reaches it live.
+    const replay = retainedFor(session, subscriptions.filter((s) => !raise.has(s.topic)))
     if (raise.size > 0) this.sendSubscribe(session, [...raise.values()], properties)
     for (const s of subscriptions) this.bind(session, tab, s)
     const grants = subscriptions.map((s) => (session.filters.get(s.topic) as Filter).grant)
-    this.answer(tab, id, this.grantedTo(session, tab, subscriptions, grants))
+    const outcome = this.grantedTo(session, tab, subscriptions, grants)
+    this.answer(tab, id, outcome)
+    // After the answer, as a broker sends retained messages after its SUBACK.
+    if (replay.size > 0) outcome.then(() => this.replayRetained(session, tab, replay), ignore)
+  }
+
+  /**
+   * Gives a tab that joined filters the connection held already their retained messages, which
+   * the broker sent once, to the first tab: those still current, each once, naming the tab's
+   * subscriptions it matches that are still there.
+   */
+  private replayRetained(session: Session, tab: Tab, replay: Map<IncomingPublishPacket, SharedSubscription[]>): void {
+    for (const [packet, subs] of replay) {
+      if (!session.retained.current(packet)) continue
+      const still = subs.filter((s) => tab.subs.has(s.sub))
+      if (still.length === 0) continue
+      const qos = Math.max(...still.map((s) => s.qos)) as QoS
+      this.post(tab, { type: 'message', packet: atMostQos(packet, qos), subs: still.map((s) => s.sub) })
+    }
   }
 
   /**
@@ -294,6 +317,7 @@ export class SharedHost {
   private removeFilter(session: Session, topic: string): void {
     session.filters.delete(topic)
     session.patterns.delete(topic)
+    session.retained.keepOnly(session.filters.keys())
   }
 
   /** Records a tab's subscription on a filter the connection has (sent or granted). */
@@ -340,10 +364,12 @@ export class SharedHost {
       const filter = session.filters.get(pattern)
       if (filter && matchTopic(pattern, packet.topic)) reach(reached, filter)
     }
-    if (reached.size === 0) return
     // Not transferred: the same bytes go to every tab, and the browser copies them once per tab.
-    const shared = deliverablePacket(packet)
-    for (const [tab, { subs, qos }] of reached) this.post(tab, { type: 'message', packet: atMostQos(shared, qos), subs })
+    const shared = packet.retain ? deliverablePacket(packet) : packet
+    session.retained.seen(shared, Date.now())
+    if (reached.size === 0) return
+    const delivered = shared === packet ? deliverablePacket(packet) : shared
+    for (const [tab, { subs, qos }] of reached) this.post(tab, { type: 'message', packet: atMostQos(delivered, qos), subs })
   }
 
   private broadcast(session: Session, event: SharedEvent): void {
@@ -501,6 +527,20 @@ function fallBack(filter: Filter, failed: Promise<Granted>): void {
 function grantedAsked(granted: Granted, asked: SharedSubscription): Granted {
   const qos = isFailure(granted.qos) ? granted.qos : Math.min(granted.qos, asked.qos)
   return { ...granted, topic: asked.topic, qos }
+}
+
+/**
+ * The retained messages each of a tab's subscriptions to filters held already is due, as a broker
+ * would send them on its SUBSCRIBE: none with Retain Handling 2 (send none at subscribe).
+ */
+function retainedFor(session: Session, joining: SharedSubscription[]): Map<IncomingPublishPacket, SharedSubscription[]> {
+  const due = new Map<IncomingPublishPacket, SharedSubscription[]>()
+  const now = Date.now()
+  for (const s of joining) {
+    if (s.rh === 2 || !session.filters.has(s.topic)) continue
+    for (const packet of session.retained.matching(s.topic, now)) due.set(packet, [...(due.get(packet) ?? []), s])
+  }
+  return due
 }
 
 function reach(reached: Map<Tab, { subs: SubscriptionId[]; qos: QoS }>, filter: Filter): void {

@@ -133,6 +133,27 @@ for (const [mode, shared] of [
   })
 }
 
+test("a page that subscribes to a filter another page holds gets the broker's retained message too, though the connection subscribed once", async ({ browser }) => {
+  const { broker, seen } = await watchedBroker()
+  const context = await browser.newContext()
+  const clientId = `retained-${unique()}`
+  const topic = `e2e/shared-client/${clientId}/state`
+  const source = await peer(broker.url)
+  try {
+    await source.client.publishAsync(topic, 'the current value', { qos: 1, retain: true })
+    const first = await openTab(context, { broker: broker.url, clientId, topics: [topic] })
+    const second = await openTab(context, { broker: broker.url, clientId, topics: [topic] })
+    for (const page of [first, second]) {
+      await expect.poll(async () => (await received(page)).map((r) => r.payload)).toEqual(['the current value'])
+    }
+    expect(seen.clients).toEqual([clientId])
+  } finally {
+    await source.client.endAsync()
+    await context.close()
+    await broker.close()
+  }
+})
+
 test('pages with different clientIds do not share: one connection per clientId', async ({ browser }) => {
   const { broker, seen } = await watchedBroker()
   const context = await browser.newContext()

@@ -308,6 +308,84 @@ describe('SharedHost: messages go only to the tabs they match', () => {
   })
 })
 
+describe('SharedHost: retained messages for a tab that joins a filter the connection holds', () => {
+  const retained = (topic: string, payload = 'r', qos: QoS = 1): IncomingPublishPacket => ({
+    ...incoming(topic, qos, new TextEncoder().encode(payload)),
+    retain: true,
+  })
+  const emit = (t: ReturnType<typeof hostWithFakes>, packet: IncomingPublishPacket) => t.client.emit('message', packet.topic, packet.payload, packet)
+  const texts = (tab: FakeTab) => tab.deliveries.map((d) => `${d.packet.topic}=${new TextDecoder().decode(d.packet.payload)} q${d.packet.qos} ${d.subs.join(',')}`)
+
+  it('gives the joining tab the retained messages the broker sent to the first, once each, after its answer and at its QoS; no SUBSCRIBE goes out', async () => {
+    const t = hostWithFakes()
+    const a = t.join('A')
+    t.subscribe('A', [1, 'plant/+', 1], [2, 'plant/1', 1])
+    t.client.grant()
+    emit(t, retained('plant/1', 'on'))
+    emit(t, retained('plant/2', 'off'))
+    const b = t.join('B')
+    const id = t.subscribe('B', [7, 'plant/+', 0], [8, 'plant/1', 1])
+    await settled()
+    expect(t.client.subscribed).toEqual([{ 'plant/+': 1, 'plant/1': 1 }])
+    const answeredAt = b.got.findIndex((m) => m.type === 'result' && m.id === id)
+    const firstDelivery = b.got.findIndex((m) => m.type === 'message')
+    expect(answeredAt).toBeGreaterThanOrEqual(0)
+    expect(firstDelivery).toBeGreaterThan(answeredAt)
+    expect(texts(b).sort()).toEqual(['plant/1=on q1 7,8', 'plant/2=off q0 7'])
+    // The first tab heard them once, from the broker, and not again.
+    expect(a.deliveries).toHaveLength(2)
+  })
+
+  it('gives nothing for a topic whose retained message may have been replaced by a later live one, or was cleared', async () => {
+    const t = hostWithFakes()
+    t.join('A')
+    t.subscribe('A', [1, 'a/#', 1])
+    t.client.grant()
+    emit(t, retained('a/1', 'old'))
+    emit(t, retained('a/2', 'kept'))
+    emit(t, retained('a/3', 'gone'))
+    emit(t, incoming('a/1', 1))
+    emit(t, { ...retained('a/3'), payload: new Uint8Array() })
+    const b = t.join('B')
+    t.subscribe('B', [1, 'a/#', 1])
+    await settled()
+    expect(texts(b)).toEqual(['a/2=kept q1 1'])
+  })
+
+  it('sends none for Retain Handling 2, and none once the filter was dropped by its last tab', async () => {
+    const t = hostWithFakes()
+    t.join('A')
+    t.subscribe('A', [1, 'x', 1])
+    t.client.grant()
+    emit(t, retained('x', 'v'))
+    const b = t.join('B')
+    t.host.receive('B', { type: 'subscribe', id: 900, subscriptions: [{ sub: 1, topic: 'x', qos: 1, rh: 2 }] })
+    await settled()
+    expect(b.deliveries).toEqual([])
+    // Every tab leaves the filter: the connection unsubscribes, and what it kept for the filter goes.
+    t.host.tabGone('A')
+    t.host.tabGone('B')
+    const c = t.join('C')
+    t.subscribe('C', [1, 'x', 1])
+    await settled()
+    expect(c.deliveries).toEqual([])
+  })
+
+  it('gives a message that came after the tab joined only once: live, not again from the cache', async () => {
+    const t = hostWithFakes()
+    t.join('A')
+    t.subscribe('A', [1, 'k', 1])
+    t.client.grant()
+    emit(t, retained('k', 'first'))
+    const b = t.join('B')
+    t.subscribe('B', [1, 'k', 1])
+    // Before B's answer: a newer retained message (a re-subscribe after a reconnect) reaches B live.
+    emit(t, retained('k', 'second'))
+    await settled()
+    expect(texts(b)).toEqual(['k=second q1 1'])
+  })
+})
+
 describe('SharedHost: requests answered in the tab that made them', () => {
   it('forwards a publish to the one connection and posts its result to the publishing tab only', async () => {
     const t = hostWithFakes()
