@@ -18,12 +18,12 @@ export const SIZE_BUDGET = Math.floor(MQTTJS.gzip / 4)
 
 const sizes = (code) => ({ minified: Buffer.byteLength(code), gzip: gzipSync(code, { level: 9 }).length })
 
-async function consumerBundle() {
+async function consumerBundle(name = 'connect') {
   // A throwaway app inside the repo, so `events` resolves from node_modules as in a real app.
   const dir = mkdtempSync(path.join(root, '.size-'))
   try {
     const entry = path.join(dir, 'main.js')
-    writeFileSync(entry, "import { connect } from 'ts-mqtt-ws'\nwindow.connect = connect\n")
+    writeFileSync(entry, `import { ${name} } from 'ts-mqtt-ws'\nwindow.${name} = ${name}\n`)
     mkdirSync(path.join(dir, 'out'))
     const result = await build({
       configFile: false,
@@ -35,7 +35,11 @@ async function consumerBundle() {
       build: { write: false, minify: true, modulePreload: false, rollupOptions: { input: entry } },
     })
     const output = (Array.isArray(result) ? result[0] : result).output
-    return output.filter((o) => o.type === 'chunk').map((o) => o.code).join('')
+    // A shared worker is a chunk of its own: the page's bundle, and apart, what the worker file weighs.
+    const chunks = output.filter((o) => o.type === 'chunk' || /worker.*\.js$/.test(o.fileName))
+    const page = chunks.filter((o) => !/worker/.test(o.fileName)).map((o) => o.code).join('')
+    const worker = chunks.filter((o) => /worker/.test(o.fileName)).map((o) => o.code ?? o.source).join('')
+    return name === 'connect' ? page : { page, worker }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -48,10 +52,25 @@ export async function measureSizes() {
   return [
     { name: 'ts-mqtt-ws IIFE (dist/ts-mqtt-ws.iife.js)', ours: true, ...sizes(file('dist/ts-mqtt-ws.iife.js')) },
     { name: "ts-mqtt-ws in a Vite app: import { connect } from 'ts-mqtt-ws'", ours: true, ...sizes(await consumerBundle()) },
+    ...(await sharingRows()),
     { name: "MQTT.js 5.16: import mqtt from 'mqtt' (esbuild, the issue's reference)", ...MQTTJS },
     { name: 'paho-mqtt 1.1: paho-mqtt-min.js', ...sizes(file('node_modules/paho-mqtt/paho-mqtt-min.js')) },
     { name: 'u8-mqtt 0.6.7: esm/web/v4.min.js (3.1.1 only)', ...sizes(file('node_modules/u8-mqtt/esm/web/v4.min.js')) },
     { name: 'u8-mqtt 0.6.7: esm/web/index.min.js (3.1.1 and 5)', ...sizes(file('node_modules/u8-mqtt/esm/web/index.min.js')) },
+  ]
+}
+
+/**
+ * What sharing a connection between tabs weighs (connectShared, issue 15): the page's part and the
+ * worker file, apart. Not held to the budget: an app that shares loads them instead of the plain client.
+ */
+async function sharingRows() {
+  const { page, worker } = await consumerBundle('connectShared')
+  return [
+    { name: 'sharing, script tag: dist/ts-mqtt-ws.shared.iife.js', ...sizes(file('dist/ts-mqtt-ws.shared.iife.js')) },
+    { name: 'sharing, its worker file: dist/ts-mqtt-ws.shared-worker.js', ...sizes(file('dist/ts-mqtt-ws.shared-worker.js')) },
+    { name: "sharing, in a Vite app: import { connectShared }, the page's bundle", ...sizes(page) },
+    { name: 'sharing, in a Vite app: the worker Vite emits', ...sizes(worker) },
   ]
 }
 
