@@ -8,7 +8,8 @@ declare global {
   /**
    * The whole public API of ts-mqtt-ws, put here by the script-tag build
    * (`dist/ts-mqtt-ws.iife.js`): `TsMqttWs.connect`, `TsMqttWs.MqttError` and so on, the same
-   * names as the module build exports.
+   * names as the module build exports. `TsMqttWs.connectShared` is there only when the page
+   * loaded the sharing build, `dist/ts-mqtt-ws.shared.iife.js`, instead.
    */
   var TsMqttWs: typeof api
 }
