@@ -314,6 +314,15 @@ describe('SharedHost: retained messages for a tab that joins a filter the connec
     retain: true,
   })
   const emit = (t: ReturnType<typeof hostWithFakes>, packet: IncomingPublishPacket) => t.client.emit('message', packet.topic, packet.payload, packet)
+  /** A connection on which tab A holds `filter`, granted, and the broker sent `packets`. */
+  const holding = (filter: string, ...packets: IncomingPublishPacket[]) => {
+    const t = hostWithFakes()
+    const a = t.join('A')
+    t.subscribe('A', [1, filter, 1])
+    t.client.grant()
+    for (const packet of packets) emit(t, packet)
+    return { t, a }
+  }
   const texts = (tab: FakeTab) => tab.deliveries.map((d) => `${d.packet.topic}=${new TextDecoder().decode(d.packet.payload)} q${d.packet.qos} ${d.subs.join(',')}`)
 
   it('gives the joining tab the retained messages the broker sent to the first, once each, after its answer and at its QoS; no SUBSCRIBE goes out', async () => {
@@ -337,13 +346,7 @@ describe('SharedHost: retained messages for a tab that joins a filter the connec
   })
 
   it('gives nothing for a topic whose retained message may have been replaced by a later live one, or was cleared', async () => {
-    const t = hostWithFakes()
-    t.join('A')
-    t.subscribe('A', [1, 'a/#', 1])
-    t.client.grant()
-    emit(t, retained('a/1', 'old'))
-    emit(t, retained('a/2', 'kept'))
-    emit(t, retained('a/3', 'gone'))
+    const { t } = holding('a/#', retained('a/1', 'old'), retained('a/2', 'kept'), retained('a/3', 'gone'))
     emit(t, incoming('a/1', 1))
     emit(t, { ...retained('a/3'), payload: new Uint8Array() })
     const b = t.join('B')
@@ -353,30 +356,25 @@ describe('SharedHost: retained messages for a tab that joins a filter the connec
   })
 
   it('sends none for Retain Handling 2, and none once the filter was dropped by its last tab', async () => {
-    const t = hostWithFakes()
-    t.join('A')
-    t.subscribe('A', [1, 'x', 1])
-    t.client.grant()
-    emit(t, retained('x', 'v'))
+    const { t } = holding('x', retained('x', 'v'))
     const b = t.join('B')
     t.host.receive('B', { type: 'subscribe', id: 900, subscriptions: [{ sub: 1, topic: 'x', qos: 1, rh: 2 }] })
     await settled()
     expect(b.deliveries).toEqual([])
-    // Every tab leaves the filter: the connection unsubscribes, and what it kept for the filter goes.
+    // Every tab leaves the filter (B stays, on another): the connection unsubscribes it, and what it kept for it goes.
+    t.subscribe('B', [2, 'other', 1])
+    t.unsubscribe('B', ['x'])
     t.host.tabGone('A')
-    t.host.tabGone('B')
+    expect(t.client.unsubscribes.map((u) => u.args)).toEqual([['x']])
     const c = t.join('C')
     t.subscribe('C', [1, 'x', 1])
     await settled()
     expect(c.deliveries).toEqual([])
+    expect(t.clients).toHaveLength(1)
   })
 
   it('gives a message that came after the tab joined only once: live, not again from the cache', async () => {
-    const t = hostWithFakes()
-    t.join('A')
-    t.subscribe('A', [1, 'k', 1])
-    t.client.grant()
-    emit(t, retained('k', 'first'))
+    const { t } = holding('k', retained('k', 'first'))
     const b = t.join('B')
     t.subscribe('B', [1, 'k', 1])
     // Before B's answer: a newer retained message (a re-subscribe after a reconnect) reaches B live.
