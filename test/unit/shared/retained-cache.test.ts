@@ -31,7 +31,7 @@ describe('RetainedCache: the retained messages a shared connection still knows t
     expect(cache.matching('#', 0)).toEqual([])
   })
 
-  it('says whether a message is still its topic's newest', () => {
+  it("says whether a message is still its topic's newest", () => {
     const cache = new RetainedCache()
     const first = packet('a', '1')
     cache.seen(first, 0)
