@@ -36,10 +36,33 @@ function presetClientId(): void {
   field.value = presetId
 }
 
+/** What Clean session said before the leader-tab mode took it over, given back when it lets go. */
+let cleanAsked: boolean | undefined
+
 /** The mode select means something only with the switch on. */
 function followSharing(): void {
   select('shared-mode').disabled = !input('shared').checked || input('shared').disabled
   presetClientId()
+  followLeaderSession()
+}
+
+/**
+ * The leader-tab mode resumes one session from tab to tab, so it connects with clean: false
+ * whatever the form says: the box shows that rather than a choice it would not honour.
+ */
+function followLeaderSession(): void {
+  const clean = input('clean')
+  const leader = sharingMode() === 'leader'
+  if (leader && cleanAsked === undefined) {
+    cleanAsked = clean.checked
+    clean.checked = false
+  } else if (!leader && cleanAsked !== undefined) {
+    clean.checked = cleanAsked
+    cleanAsked = undefined
+  }
+  // Locked while a client runs, as every field is (the switch's own lock says so).
+  clean.disabled = leader || input('shared').disabled
+  clean.title = leader ? 'The leader-tab mode keeps the session (clean: false), so the next tab can take it over' : ''
 }
 
 /** Fills the form from the address, with a fresh client id unless the address names one. */
@@ -50,16 +73,17 @@ export function presetSettings(): void {
     input('shared').checked = true
     select('shared-mode').value = shared === 'leader' ? 'leader' : 'worker'
   }
+  if (params.get('clean') === 'false') input('clean').checked = false
   input('client-id').value = params.get('clientId') ?? ''
   presetClientId()
   input('shared').addEventListener('change', followSharing)
+  select('shared-mode').addEventListener('change', followSharing)
   followSharing()
   input('topic').value = params.get('topic') ?? input('topic').value
   for (const [param, id] of [['username', 'username'], ['keepalive', 'keepalive'], ['version', 'version']] as const) {
     const value = params.get(param)
     if (value !== null) (byId<HTMLInputElement | HTMLSelectElement>(id)).value = value
   }
-  if (params.get('clean') === 'false') input('clean').checked = false
 }
 
 /** Whether the address asks the page to connect on its own. */

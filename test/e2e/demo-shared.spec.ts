@@ -26,6 +26,8 @@ for (const [mode, build, urlVar] of [
       for (const page of [a, b]) {
         await expect(page.locator('#connection-kind')).toHaveText(`shared by tabs (${mode === 'worker' ? 'worker' : 'leader tab'})`)
         await expect(page.locator('#shown-client-id')).toHaveText('demo-shared')
+        // The leader-tab mode resumes the session from tab to tab: the form shows clean session off.
+        expect(await page.locator('#clean').isChecked()).toBe(mode === 'worker')
       }
 
       await publish(a, 'from tab A', { qos: 1 })
