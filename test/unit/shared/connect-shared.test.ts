@@ -169,12 +169,66 @@ describe('connectShared picks the way to the shared connection', () => {
 
   it('refuses bad options with a typed error before anything is made, in every way', () => {
     withWorker()
-    expect(() => connectShared(URL, { workerUrl: 7 } as never)).toThrow(InvalidArgumentError)
+    expect(() => connectShared(URL, null as never)).toThrow(/^options must be an object$/)
+    expect(() => connectShared(URL, 'shared' as never)).toThrow(InvalidArgumentError)
+    expect(() => connectShared(URL, { workerUrl: 7 } as never)).toThrow(/^workerUrl must be a string or a URL$/)
     expect(() => connectShared(URL, { store: {} } as never)).toThrow(/store cannot be given with shared/)
     vi.unstubAllGlobals()
     vi.stubGlobal('WebSocket', FakeSocket)
     expect(() => connectShared(URL, { keepalive: -1 })).toThrow(InvalidArgumentError)
     expect(FakeWorker.made).toEqual([])
     expect(FakeSocket.all).toEqual([])
+  })
+
+  it('after end() posts nothing more to the worker, and a late worker error changes nothing', async () => {
+    withWorker()
+    withLocks()
+    const client = connectShared(URL, { clientId: 'h', endTimeout: 20 })
+    await until(() => (FakeWorker.made[0]?.posted.length ?? 0) > 0, 'hello at the worker')
+    const worker = FakeWorker.made[0] as FakeWorker
+    await client.end({ force: true })
+    await until(() => worker.posted.at(-1)?.type === 'bye', 'the bye')
+    const posted = worker.posted.length
+    await client.publish('t', 'x').catch(() => undefined)
+    worker.fail()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(worker.posted.length).toBe(posted)
+    expect(FakeSocket.all).toEqual([])
+    expect(warnings).toEqual([])
+  })
+})
+
+describe('the leader mode in a page: one election per key, however many clients use it', () => {
+  const leaderLock = (key: string) => `ts-mqtt-ws:leader:${key}`
+
+  it('enters the election once for two clients of one key, stays while one is left, and leaves with the last', async () => {
+    withLocks()
+    const locks = (globalThis.navigator as unknown as { locks: FakeLocks }).locks
+    const key = `${URL}\nshared-i`
+    const first = connectShared(URL, { clientId: 'shared-i', shared: 'leader', endTimeout: 50 })
+    const second = connectShared(URL, { clientId: 'shared-i', shared: 'leader', endTimeout: 50 })
+    await until(() => FakeSocket.all.length === 1, 'the leader connects')
+    expect(locks.asked.filter((name) => name === leaderLock(key))).toHaveLength(1)
+    await first.end({ force: true })
+    // Another page asking now waits: this page still leads for the second client.
+    let granted = false
+    void locks.request(leaderLock(key), () => {
+      granted = true
+    })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(granted).toBe(false)
+    await second.end({ force: true })
+    await until(() => granted, 'the lock passed on once the last client ended')
+  })
+
+  it('does not take the leader mode without BroadcastChannel or without Web Locks', async () => {
+    withLocks()
+    vi.stubGlobal('BroadcastChannel', undefined)
+    expect(open(connectShared(URL, { clientId: 'j' }))).toBeInstanceOf(MqttClient)
+    vi.unstubAllGlobals()
+    vi.stubGlobal('WebSocket', FakeSocket)
+    vi.stubGlobal('navigator', {})
+    expect(open(connectShared(URL, { clientId: 'k' }))).toBeInstanceOf(MqttClient)
+    expect(warnings).toHaveLength(2)
   })
 })
