@@ -276,7 +276,7 @@ export class SessionTakenOverError extends MqttError {
   override readonly name = 'SessionTakenOverError'
   declare readonly code: 'SESSION_TAKEN_OVER'
   constructor(message: string) {
-    super('SESSION_TAKEN_OVER', `${message}; not reconnecting, to leave it the session`)
+    super('SESSION_TAKEN_OVER', `${message}; not reconnecting`)
   }
 }
 

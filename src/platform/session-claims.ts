@@ -9,7 +9,7 @@
 const CHANNEL = 'ts-mqtt-ws/sessions'
 
 export interface SessionClaims {
-  /** Tells the other clients that this one now holds `session`, and listens for them taking it. */
+  /** Tells the other clients that this one now holds `session`, and listens for them taking it after. */
   claim(session: string): void
   /** Stops listening. */
   stop(): void
@@ -17,22 +17,30 @@ export interface SessionClaims {
 
 export function watchSessionClaims(takenOver: () => void): SessionClaims {
   let held: string | undefined
+  // When this client took it (ms, with a random fraction so that two claims of one millisecond still order).
+  let at = 0
   let channel: BroadcastChannel | undefined
   return {
     claim(session) {
       if (typeof BroadcastChannel !== 'function') return
       held = session
+      at = Date.now() + Math.random()
       if (!channel) {
         channel = new BroadcastChannel(CHANNEL)
         // In Node an open channel would keep the process alive.
         ;(channel as { unref?(): void }).unref?.()
-        channel.onmessage = (event: MessageEvent) => {
-          if (held === undefined || event.data !== held) return
+        channel.onmessage = ({ data }: MessageEvent) => {
+          // [session, when]; held is undefined once stopped, which no session equals. An earlier build's
+          // bare string is not heard (nor does it hear these): across a deploy, tabs may fight as they did.
+          const [session, when] = Array.isArray(data) ? data : []
+          // A claim taken before ours was overtaken on its way (its sender reconnected past us, or
+          // lost the session to us meanwhile): it hears ours and stops. Yielding too would leave the session to nobody.
+          if (session !== held || !(when > at)) return
           held = undefined
           takenOver()
         }
       }
-      channel.postMessage(session)
+      channel.postMessage([session, at])
     },
     stop() {
       held = undefined

@@ -25,7 +25,8 @@ async function openTab(page: Page, clientId: string): Promise<void> {
       tab.closes = 0
       tab.tries = 0
       tab.got = []
-      tab.tabClient = await lib.connectAsync(url, { clientId, reconnect: { minDelay: 200, maxDelay: 200 } })
+      // No jitter: the older tab's first retry comes at 200 ms, long after the newer one's claim, however loaded the machine.
+      tab.tabClient = await lib.connectAsync(url, { clientId, reconnect: { minDelay: 200, maxDelay: 200, jitter: false } })
       tab.tabClient.on('error', (e) => tab.errors.push(`${e.code}: ${e.message}`))
       tab.tabClient.on('close', () => tab.closes++)
       tab.tabClient.on('reconnect', () => tab.tries++)

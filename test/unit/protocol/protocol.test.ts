@@ -1993,7 +1993,7 @@ describe('a session taken over', () => {
 
   it('says another client in this browser took the session when claimed', () => {
     const error = closes(connected().sessionClaimed(1))[0]?.error
-    expect(error?.message).toBe('Another client in this browser connected with this client id; not reconnecting, to leave it the session')
+    expect(error?.message).toBe('Another client in this browser connected with this client id; not reconnecting')
   })
 
   it('still reconnects after any other broker DISCONNECT, such as a server shutting down', () => {
