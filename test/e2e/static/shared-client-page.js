@@ -1,6 +1,6 @@
 // A tab that uses connectShared as an app would: from the script-tag build when the page loaded
 // it (the global TsMqttWs), else from the ESM build. ?broker=, ?clientId=, ?shared= (true or
-// leader) and ?topics= (comma-separated filters to subscribe to at once) set it up.
+// leader), ?topics= (comma-separated filters to subscribe to at once) and ?qos= (theirs, default 1) set it up.
 const params = new URLSearchParams(location.search)
 const now = () => performance.timeOrigin + performance.now()
 
@@ -31,6 +31,7 @@ window.ready = (async () => {
   window.publish = (topic, payload, qos = 1) => client.publish(topic, payload, { qos })
   window.unsubscribe = (filter) => client.unsubscribe(filter)
   window.end = (options) => client.end(options)
-  for (const filter of params.get('topics')?.split(',').filter(Boolean) ?? []) await window.subscribe(filter)
+  const qos = Number(params.get('qos') ?? 1)
+  for (const filter of params.get('topics')?.split(',').filter(Boolean) ?? []) await window.subscribe(filter, qos)
   return client.state
 })()
