@@ -36,6 +36,7 @@ type TabWindow = Window & {
   connects: number[]
   errors: string[]
   subscribe(filter: string, qos?: number): Promise<unknown>
+  publishMany(topic: string, count: number, qos: number, gap: number): Promise<string[]>
   publish(topic: string, payload: string, qos?: number): Promise<unknown>
 }
 
@@ -82,11 +83,11 @@ const publish = (page: Page, topic: string, payload: string, qos = 1): Promise<u
   page.evaluate(([t, p, q]) => (window as unknown as TabWindow).publish(t, p, q), [topic, payload, qos] as const)
 
 /** An MQTT.js client in the test, subscribed to `filter`, counting what it gets by payload. */
-async function peer(url: string, filter?: string) {
+async function peer(url: string, filter?: string, qos: 1 | 2 = 1) {
   const client = await mqtt.connectAsync(url, { clientId: `peer-${Math.random().toString(16).slice(2, 8)}`, reconnectPeriod: 0 })
   const got = new Map<string, number>()
   client.on('message', (_topic, payload) => got.set(payload.toString(), (got.get(payload.toString()) ?? 0) + 1))
-  if (filter) await client.subscribeAsync(filter, { qos: 1 })
+  if (filter) await client.subscribeAsync(filter, { qos })
   return { client, got }
 }
 
@@ -222,6 +223,41 @@ for (const [qos, COUNT] of [
       expect(warnings).toEqual([])
     } finally {
       await source.client.endAsync()
+      await context.close()
+      await broker.close()
+    }
+  })
+}
+
+for (const qos of [1, 2] as const) {
+  test(`a page publishes 200 QoS ${qos} messages while the leader page goes: every publish settles, and an MQTT.js peer gets all 200`, async ({ browser }) => {
+    test.setTimeout(60_000)
+    // Mosquitto, as in the handover test above.
+    // Its limits raised, so a subscriber that falls behind is queued for, not dropped (max_queued_messages and the 20 in flight).
+    const broker = await startMosquitto({ extraConfig: 'max_inflight_messages 0\nmax_queued_messages 100000\nmax_queued_bytes 0' })
+    const context = await browser.newContext()
+    const warnings: string[] = []
+    const clientId = `outgoing-${unique()}`
+    const topic = `e2e/shared-client/${clientId}/out`
+    const listener = await peer(broker.url, topic, qos)
+    try {
+      const tab = () => openTab(context, { broker: broker.url, clientId, shared: 'leader' }, warnings)
+      const leader = await tab()
+      const publisher = await tab()
+      const COUNT = 200
+      // About two seconds of publishing; the leader page closes a third of the way in.
+      const outcomes = publisher.evaluate(([t, n, q]) => (window as unknown as TabWindow).publishMany(t, n, q, 8), [topic, COUNT, qos] as const)
+      await new Promise((resolve) => setTimeout(resolve, 60))
+      await leader.close()
+      const settled = await outcomes
+      expect(settled.filter((o) => o !== 'ok')).toEqual([])
+      await expect.poll(() => listener.got.size, { timeout: 20_000 }).toBe(COUNT)
+      const duplicates = [...listener.got.values()].reduce((sum, n) => sum + n - 1, 0)
+      console.log(`leader handover while a tab publishes: all ${COUNT} QoS ${qos} publishes settled and reached the peer; duplicates ${duplicates}`)
+      test.info().annotations.push({ type: 'handover', description: `outgoing QoS ${qos}: duplicates ${duplicates}` })
+      expect(warnings).toEqual([])
+    } finally {
+      await listener.client.endAsync()
       await context.close()
       await broker.close()
     }

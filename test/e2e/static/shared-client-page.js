@@ -30,6 +30,15 @@ window.ready = (async () => {
     client.subscribe(filter, { qos }, (m) => window.received.push({ topic: m.topic, payload: m.text(), filter, at: now() }))
   window.publish = (topic, payload, qos = 1) => client.publish(topic, payload, { qos })
   window.unsubscribe = (filter) => client.unsubscribe(filter)
+  /** Publishes `count` messages ('0', '1', ...) without awaiting each, `gap` ms apart every ten; resolves with how each settled. */
+  window.publishMany = async (topic, count, qos, gap) => {
+    const settled = []
+    for (let i = 0; i < count; i++) {
+      settled.push(client.publish(topic, String(i), { qos }).then(() => 'ok', (err) => `${err.name}: ${err.message}`))
+      if (i % 10 === 9) await new Promise((resolve) => setTimeout(resolve, gap))
+    }
+    return Promise.all(settled)
+  }
   window.end = (options) => client.end(options)
   const qos = Number(params.get('qos') ?? 1)
   for (const filter of params.get('topics')?.split(',').filter(Boolean) ?? []) await window.subscribe(filter, qos)
