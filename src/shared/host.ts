@@ -74,6 +74,18 @@ export interface TabPort {
 /** MQTT 5's "no subscription existed", for a filter the tab unsubscribes that it never had. */
 const NO_SUBSCRIPTION_EXISTED = 0x11
 
+/** The tab whose publish a host is handing its client, while it does: see {@link publishingTab}. */
+let publishingFor: TabId | undefined
+
+/**
+ * The tab whose publish a host is handing its client right now, or undefined. The client stores
+ * an accepted QoS 1/2 message during that call, so a store can note which tab it came from (the
+ * leader's does, leader-store.ts).
+ */
+export function publishingTab(): TabId | undefined {
+  return publishingFor
+}
+
 /** Nothing with the request's outcome: nobody awaits it (a tab that left), and the client reports what it must. */
 const ignore = (): void => undefined
 
@@ -205,7 +217,12 @@ export class SharedHost {
   }
 
   private publish(tab: Tab, session: Session, { id, topic, payload, options }: PublishMessage): void {
-    this.answer(tab, id, attempt(() => session.client.publish(topic, payload, options)))
+    publishingFor = tab.id
+    try {
+      this.answer(tab, id, attempt(() => session.client.publish(topic, payload, options)))
+    } finally {
+      publishingFor = undefined
+    }
   }
 
   // ---- subscriptions ----

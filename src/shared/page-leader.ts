@@ -9,6 +9,7 @@ import { connect } from '../client/connect.js'
 import { IndexedDBStore } from '../store/indexeddb-store.js'
 import { MemoryStore } from '../store/memory-store.js'
 import { type LeaderElection, electLeader } from './leader.js'
+import { type HeldLocks, leaderStore } from './leader-store.js'
 import { type LeaderLink, type LeaderLocks, openLeaderLink } from './leader-link.js'
 
 /** This page's elections, by key, with how many of its links use each. */
@@ -48,7 +49,7 @@ function joinElection(key: string): () => void {
   if (!entry) {
     const locks = pageLocks()
     if (!locks) throw new Error('no Web Locks: see leaderModeAvailable()')
-    entry = { election: electLeader(key, { connect, store: leaderStore(key), locks }), users: 0 }
+    entry = { election: electLeader(key, { connect, store: leaderStore(keyStore(key), locks as HeldLocks), locks }), users: 0 }
     elections.set(key, entry)
   }
   const joined = entry
@@ -62,6 +63,6 @@ function joinElection(key: string): () => void {
 }
 
 /** The store every leader of the key reads: IndexedDB where the page has it. */
-function leaderStore(key: string): NonNullable<Parameters<typeof connect>[1]>['store'] & object {
+function keyStore(key: string): NonNullable<Parameters<typeof connect>[1]>['store'] & object {
   return typeof indexedDB === 'object' && indexedDB !== null ? new IndexedDBStore(`shared:${key}`) : new MemoryStore()
 }
