@@ -8,7 +8,7 @@
  * client when a new one takes over, and the client attaches to it again.
  */
 import type { HostLink } from './tab-client.js'
-import { type HostMessage, type TabId, type TabMessage, tabLockName } from './wire.js'
+import { type HostMessage, holdLock, type TabId, type TabMessage, tabLockName, type WebLocks } from './wire.js'
 
 /** A leader's id: new for each tab that takes the lead, so that a tab can tell one leader from the next. */
 export type HostId = string
@@ -56,12 +56,6 @@ export function leaderLockName(key: string): string {
   return `ts-mqtt-ws:leader:${key}`
 }
 
-/** What the leader mode uses of navigator.locks: an exclusive lock, held while the callback's Promise is pending. */
-export interface LeaderLocks {
-  /** Asks for the lock `name`; `callback` runs once it is granted, and the lock is let go when its result settles. */
-  request(name: string, callback: () => unknown): Promise<unknown>
-}
-
 /** What the leader mode uses of a BroadcastChannel: the browser's (and Node's) has it as it is. */
 export interface ChannelLike {
   /** Sends to every other instance of the channel's name, in this context and in the origin's others. */
@@ -91,7 +85,7 @@ export interface LeaderLink extends HostLink {
 /** Options of {@link openLeaderLink}. */
 export interface LeaderLinkOptions {
   /** Where the tab's lock is held; default navigator.locks. Without, the leader hears of the tab going only by its `bye`. */
-  locks?: LeaderLocks | undefined
+  locks?: WebLocks | undefined
   /** Opens the channel; default {@link openBroadcastChannel}. */
   channel?: OpenChannel
 }
@@ -129,7 +123,7 @@ export function openLeaderLink(key: string, options: LeaderLinkOptions = {}): Le
     for (const message of queued) send(message)
   }
   // Held before the hello that names it leaves, so the leader never asks for a lock the tab does not yet hold.
-  const takeLock = (locks: LeaderLocks, id: TabId) => {
+  const takeLock = (locks: WebLocks, id: TabId) => {
     const name = tabLockName(id)
     holdLock(locks, name, releases).then(
       () => (lock = name),
@@ -199,12 +193,4 @@ export function isChannelMessage(data: unknown): data is ChannelMessage {
   if (typeof host !== 'string') return false
   if (kind === 'leader') return true
   return (kind === 'to-host' || kind === 'to-tab') && typeof tab === 'string' && typeof message === 'object' && message !== null
-}
-
-/** Asks for a lock and holds it until its release (pushed to `releases`) is called; resolves once granted. */
-export function holdLock(locks: LeaderLocks, name: string, releases: Array<() => void>): Promise<void> {
-  return new Promise((granted, failed) => {
-    const held = new Promise<void>((release) => releases.push(release))
-    locks.request(name, () => (granted(), held)).catch(failed)
-  })
 }

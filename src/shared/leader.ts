@@ -14,13 +14,12 @@ import {
   type ChannelMessage,
   type HostId,
   isChannelMessage,
-  type LeaderLocks,
   leaderChannelName,
   leaderLockName,
   type OpenChannel,
   openBroadcastChannel,
 } from './leader-link.js'
-import { type SharedClientOptions, type TabId, type TabMessage, tabLockName } from './wire.js'
+import { type SharedClientOptions, type TabId, type TabMessage, tabLockName, type WebLocks } from './wire.js'
 
 /**
  * How long (seconds) an MQTT 5 broker keeps the leader's session after its connection drops,
@@ -53,7 +52,7 @@ export interface LeaderOptions {
    */
   store: Store
   /** The origin's Web Locks (navigator.locks). */
-  locks: LeaderLocks
+  locks: WebLocks
   /** Opens the key's channel; default {@link openBroadcastChannel}. */
   channel?: OpenChannel
   /** How long (ms) a leader taking over gathers the tabs' messages before its host takes them; default {@link ATTACH_GRACE}. */
@@ -155,7 +154,7 @@ function serveKey(options: LeaderOptions, channel: ChannelLike, grace: number): 
  * unanswered. Each tab's lock (its hello's `lock`) is asked for, and granted when the tab is gone.
  * With a `grace` (ms), what comes in that time is taken in one go when it ends (see {@link ATTACH_GRACE}).
  */
-export function serveChannel(host: SharedHost, channel: ChannelLike, id: HostId, locks: LeaderLocks | undefined, grace = 0): { stop(): void } {
+export function serveChannel(host: SharedHost, channel: ChannelLike, id: HostId, locks: WebLocks | undefined, grace = 0): { stop(): void } {
   const attached = new Set<TabId>()
   const watched = new Set<TabId>()
   let stopped = false

@@ -8,9 +8,10 @@
 import { connect } from '../client/connect.js'
 import { IndexedDBStore } from '../store/indexeddb-store.js'
 import { MemoryStore } from '../store/memory-store.js'
+import type { Store } from '../store/store.js'
 import { type LeaderElection, electLeader } from './leader.js'
-import { type HeldLocks, leaderStore } from './leader-store.js'
-import { type LeaderLink, type LeaderLocks, openLeaderLink } from './leader-link.js'
+import { leaderStore } from './leader-store.js'
+import { type LeaderLink, openLeaderLink } from './leader-link.js'
 
 /** This page's elections, by key, with how many of its links use each. */
 const elections = new Map<string, { election: LeaderElection; users: number }>()
@@ -20,7 +21,7 @@ export function leaderModeAvailable(): boolean {
   return typeof BroadcastChannel === 'function' && pageLocks() !== undefined
 }
 
-function pageLocks(): LeaderLocks | undefined {
+function pageLocks(): LockManager | undefined {
   return (globalThis.navigator as Navigator | undefined)?.locks ?? undefined
 }
 
@@ -49,7 +50,7 @@ function joinElection(key: string): () => void {
   if (!entry) {
     const locks = pageLocks()
     if (!locks) throw new Error('no Web Locks: see leaderModeAvailable()')
-    entry = { election: electLeader(key, { connect, store: leaderStore(keyStore(key), locks as HeldLocks), locks }), users: 0 }
+    entry = { election: electLeader(key, { connect, store: leaderStore(keyStore(key), locks), locks }), users: 0 }
     elections.set(key, entry)
   }
   const joined = entry
@@ -63,6 +64,6 @@ function joinElection(key: string): () => void {
 }
 
 /** The store every leader of the key reads: IndexedDB where the page has it. */
-function keyStore(key: string): NonNullable<Parameters<typeof connect>[1]>['store'] & object {
+function keyStore(key: string): Store {
   return typeof indexedDB === 'object' && indexedDB !== null ? new IndexedDBStore(`shared:${key}`) : new MemoryStore()
 }

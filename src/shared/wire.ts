@@ -96,6 +96,23 @@ export function tabLockName(tab: TabId): string {
   return `ts-mqtt-ws:tab:${tab}`
 }
 
+/**
+ * What sharing uses of navigator.locks (a tab's own lock, the worker's and the leader's watch on
+ * it, the leader election): an exclusive lock, held while the callback's Promise is pending.
+ */
+export interface WebLocks {
+  /** Asks for the lock `name`; `callback` runs once it is granted, and the lock is let go when its result settles. */
+  request(name: string, callback: () => unknown): Promise<unknown>
+}
+
+/** Asks for a lock and holds it until its release (pushed to `releases`) is called; resolves once granted. */
+export function holdLock(locks: WebLocks, name: string, releases: Array<() => void>): Promise<void> {
+  return new Promise((granted, failed) => {
+    const held = new Promise<void>((release) => releases.push(release))
+    locks.request(name, () => (granted(), held)).catch(failed)
+  })
+}
+
 /** subscribe(): the filters, each with its options and the tab's number for it. */
 export interface SubscribeMessage {
   /** The message's kind. */

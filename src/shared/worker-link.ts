@@ -5,7 +5,7 @@
  * shared mode an app's main bundle carries, and only when it is imported.
  */
 import { TransportError } from '../errors.js'
-import { type HostMessage, type TabMessage, tabLockName } from './wire.js'
+import { type HostMessage, holdLock, type TabMessage, tabLockName } from './wire.js'
 
 /**
  * A tab's channel to the host of a shared connection: the shape `connectShared` takes (its
@@ -86,12 +86,4 @@ export function linkPort(port: MessagePort, locks: LockManager | undefined = glo
       for (const release of releases.splice(0)) release()
     },
   }
-}
-
-/** Asks for a lock and holds it until its release (pushed to `releases`) is called; resolves once granted. */
-function holdLock(locks: LockManager, name: string, releases: Array<() => void>): Promise<void> {
-  return new Promise((granted, failed) => {
-    const held = new Promise<void>((release) => releases.push(release))
-    locks.request(name, () => (granted(), held)).catch(failed)
-  })
 }

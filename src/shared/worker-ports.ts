@@ -7,7 +7,7 @@
 import type { ClientOptions } from '../input/options.js'
 import { InvalidArgumentError } from '../errors.js'
 import type { ClientFactory, HostedClient, SharedHost, TabPort } from './host.js'
-import { type HostMessage, serializeError, type SharedClientOptions, type TabId, tabLockName } from './wire.js'
+import { type HostMessage, serializeError, type SharedClientOptions, type TabId, tabLockName, type WebLocks } from './wire.js'
 
 /** What the worker uses of a port: a MessagePort's, which a test can give in Node. */
 export interface WorkerPort {
@@ -19,12 +19,6 @@ export interface WorkerPort {
   start(): void
 }
 
-/** What the worker uses of navigator.locks: an exclusive lock, held while the callback runs. */
-export interface TabLocks {
-  /** Asks for the lock `name`; `callback` runs once it is granted. */
-  request(name: string, callback: () => unknown): Promise<unknown>
-}
-
 /**
  * Serves one port. The port's messages go to the host as from the tab its latest hello named:
  * the wire's requests carry no tab id, so one tab client talks on a port at a time (a page's
@@ -32,7 +26,7 @@ export interface TabLocks {
  * of every tab that spoke on the port; so does the release of each tab's lock, its hello's
  * {@link HelloMessage.lock}, which the worker asks for and is granted once the tab is gone.
  */
-export function servePort(host: SharedHost, port: WorkerPort, locks: TabLocks | undefined): void {
+export function servePort(host: SharedHost, port: WorkerPort, locks: WebLocks | undefined): void {
   const tabs = new Set<TabId>()
   let current: TabId | undefined
   const tabPort: TabPort = { post: (message) => port.postMessage(message) }
@@ -63,7 +57,7 @@ export function servePort(host: SharedHost, port: WorkerPort, locks: TabLocks | 
  * navigated, or its link closed), which is when the tab is gone. The tab took the lock before
  * its hello left, so the worker's request waits behind it.
  */
-function watchTab(host: SharedHost, locks: TabLocks, tab: TabId): void {
+function watchTab(host: SharedHost, locks: WebLocks, tab: TabId): void {
   locks.request(tabLockName(tab), () => host.tabGone(tab)).catch(() => undefined)
 }
 

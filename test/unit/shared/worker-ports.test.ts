@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '../../../src/index.js'
 import { SharedHost } from '../../../src/shared/host.js'
-import { type HelloMessage, type HostMessage, rebuildError, type RefusedMessage, tabLockName, WIRE_VERSION } from '../../../src/shared/wire.js'
-import { ownClientFactory, servePort, type TabLocks, type WorkerPort } from '../../../src/shared/worker-ports.js'
+import { type HelloMessage, type HostMessage, rebuildError, type RefusedMessage, tabLockName, type WebLocks, WIRE_VERSION } from '../../../src/shared/wire.js'
+import { ownClientFactory, servePort, type WorkerPort } from '../../../src/shared/worker-ports.js'
 import { FakeLocks } from './fake-locks.js'
 import { FakeHostedClient, settled } from './fakes.js'
 
@@ -30,7 +30,7 @@ class FakePort implements WorkerPort {
   }
 }
 
-function worker(locks: TabLocks | undefined = new FakeLocks()) {
+function worker(locks: WebLocks | undefined = new FakeLocks()) {
   const clients: FakeHostedClient[] = []
   const host = new SharedHost((url, options) => {
     const client = new FakeHostedClient(url, options)
