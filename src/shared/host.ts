@@ -381,11 +381,12 @@ export class SharedHost {
       const filter = session.filters.get(pattern)
       if (filter && matchTopic(pattern, packet.topic)) reach(reached, filter)
     }
-    // Not transferred: the same bytes go to every tab, and the browser copies them once per tab.
-    const shared = packet.retain ? deliverablePacket(packet) : packet
-    session.retained.seen(shared, Date.now())
+    // A retained message is kept for tabs that join later, as bytes of its own (a view would keep its whole frame).
+    const retained = packet.retain ? deliverablePacket(packet) : undefined
+    session.retained.seen(retained ?? packet, Date.now())
     if (reached.size === 0) return
-    const delivered = shared === packet ? deliverablePacket(packet) : shared
+    // Not transferred: the same bytes go to every tab, and the browser copies them once per tab.
+    const delivered = retained ?? deliverablePacket(packet)
     for (const [tab, { subs, qos }] of reached) this.post(tab, { type: 'message', packet: atMostQos(delivered, qos), subs })
   }
 
