@@ -17,14 +17,14 @@ export interface SessionClaims {
 
 export function watchSessionClaims(takenOver: () => void): SessionClaims {
   let held: string | undefined
-  // When this client took it (ms, with a random fraction so that two claims of one millisecond still order).
+  // When this client took it, on the one clock of every context in the browser, so finely that two claims all but never tie.
   let at = 0
   let channel: BroadcastChannel | undefined
   return {
     claim(session) {
       if (typeof BroadcastChannel !== 'function') return
       held = session
-      at = Date.now() + Math.random()
+      at = performance.timeOrigin + performance.now()
       if (!channel) {
         channel = new BroadcastChannel(CHANNEL)
         // In Node an open channel would keep the process alive.

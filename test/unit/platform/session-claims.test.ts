@@ -70,7 +70,7 @@ describe('session claims between clients of one browser (BroadcastChannel)', () 
 
 describe('session claims that cross on their way', () => {
   it('does not yield to a claim taken before its own: the older claimant hears the newer claim and stops, so one keeps the session', async () => {
-    const now = vi.spyOn(Date, 'now')
+    const now = vi.spyOn(performance, 'now')
     const reconnected = vi.fn()
     const overtaken = vi.fn()
     // The client that reconnected claims at 2000; the other's claim of 1000 was still on its way.
